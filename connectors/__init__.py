@@ -1,0 +1,49 @@
+"""Connectors: where documents come from and where bundles are filed.
+
+:func:`open_connector` turns a location string (a folder path or a URL) into a
+:class:`Connector`. The pipeline never imports a concrete connector.
+"""
+
+from __future__ import annotations
+
+from .base import (
+    AuthenticationError,
+    Connector,
+    ConnectorError,
+    DocumentUnavailable,
+    Entry,
+    QuotaExceededError,
+)
+
+__all__ = [
+    "AuthenticationError",
+    "Connector",
+    "ConnectorError",
+    "DocumentUnavailable",
+    "Entry",
+    "QuotaExceededError",
+    "is_url",
+    "open_connector",
+]
+
+
+def is_url(location: str) -> bool:
+    return location.startswith(("http://", "https://"))
+
+
+def open_connector(location: str, **options: object) -> Connector:
+    """Open the connector for ``location``.
+
+    - a local folder path -> :class:`~.local.LocalConnector`
+    - ``http(s)://HOST/remote.php/dav/files/USER/...`` -> Nextcloud
+    - any other ``http(s)://`` URL -> generic WebDAV (RFC 4918)
+    """
+    if is_url(location):
+        try:
+            from .webdav import open_webdav
+        except ImportError as exc:  # pragma: no cover - until the WebDAV connector lands
+            raise ConnectorError("此版本尚不支持 WebDAV 来源") from exc
+        return open_webdav(location, **options)  # type: ignore[arg-type]
+    from .local import LocalConnector
+
+    return LocalConnector(location)

@@ -1,0 +1,325 @@
+"""The ``dossier`` command line.
+
+Messages are Chinese (Simplified by default; ``--lang zh-Hant`` for Traditional). Exit
+codes: 0 success; 1 a check failed (verify) or the command failed; 2 the input could not
+be read / bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .i18n import set_language, ui
+
+
+def _print(text: str = "", *, err: bool = False) -> None:
+    print(ui(text), file=sys.stderr if err else sys.stdout)
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
+
+
+def _fail(message: str, code: int = 1) -> int:
+    _print(f"错误：{message}", err=True)
+    return code
+
+
+# -- assemble --------------------------------------------------------------------
+def _meta(args: argparse.Namespace):
+    from .assemble import BundleMeta
+    from .i18n import get_language
+
+    return BundleMeta(
+        leader=args.leader or "",
+        post=args.post or "",
+        unit=args.unit or "",
+        term_start=args.term_start or "",
+        term_end=args.term_end or "",
+        fonds=args.fonds or "",
+        incoming=getattr(args, "incoming", "") or "",
+        lang=get_language(),
+    )
+
+
+def _check_date(value: str | None, flag: str) -> str | None:
+    import datetime as dt
+
+    if value:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return f"{flag} 应为 YYYY-MM-DD 格式的日期：{value}"
+    return None
+
+
+def cmd_assemble(args: argparse.Namespace) -> int:
+    from .classify import Mapping
+    from .inventory import InventoryError, default_inventory, load_inventory
+    from .pipeline import AssembleError, assemble
+    from .progress import BarProgress, Progress
+
+    for value, flag in ((args.term_start, "--term-start"), (args.term_end, "--term-end")):
+        problem = _check_date(value, flag)
+        if problem:
+            return _fail(problem, 2)
+    try:
+        inventory = load_inventory(args.inventory) if args.inventory else default_inventory()
+        mapping = Mapping.load(args.mapping, inventory) if args.mapping else None
+    except (InventoryError, ValueError, OSError) as exc:
+        return _fail(str(exc), 2)
+    out = Path(args.output)
+    progress = Progress() if args.json else BarProgress()
+    try:
+        result = assemble(
+            args.source,
+            out,
+            meta=_meta(args),
+            inventory=inventory,
+            mapping=mapping,
+            workers=args.workers,
+            progress=progress,
+        )
+    except AssembleError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("已中断，未生成档案包", 130)
+    filed = None
+    if args.file_to:
+        from .filing import FilingError, file_bundle
+
+        try:
+            filed = file_bundle(out, args.file_to)
+        except FilingError as exc:
+            if args.json:
+                _print_json(result.as_json())
+            return _fail(str(exc))
+    if args.json:
+        data = result.as_json()
+        if filed:
+            data["filed"] = filed.__dict__
+        _print_json(data)
+    else:
+        _summary(result.as_json(), inventory)
+        if filed:
+            _print(f"已归档到：{filed.location}/{filed.name}" + ("（已存在相同档案包，未重复上传）" if filed.skipped else ""))
+    return 0
+
+
+def _summary(data: dict[str, Any], inventory) -> None:
+    s = data["summary"]
+    _print(f"档案包已生成：{data['bundle']}")
+    _print(f"  档号：{data['archival_code']}")
+    _print(
+        f"  共 {s['documents']} 份文件：收入 {s['items']} 件，例外 {s['exceptions']} 件；待人工复核 {s['needs_review']} 件"
+    )
+    names = [inventory.get(c).label if c in inventory else c for c in data["missing"]]
+    _print(f"  覆盖类目 {s['covered']}/{len(s['categories'])}" + (f"；缺少：{'、'.join(names)}" if names else ""))
+    if data["exceptions"]:
+        _print("  未收入的文件：")
+        for ex in data["exceptions"]:
+            _print(f"    - {ex['source']}：{ex['reason']}")
+    if data["needs_review"]:
+        _print("  待复核：")
+        for it in data["needs_review"][:20]:
+            _print(f"    - 第{it['seq']:04d}件 {it['source']} → {it['code']}（{it['reason']}）")
+    _print(f"  SHA-256：{data['sha256']}")
+
+
+# -- verify ----------------------------------------------------------------------
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .verify import PROPERTIES, BundleUnreadable, verify_bundle
+
+    try:
+        report = verify_bundle(args.bundle, use_bagit=not args.fast)
+    except BundleUnreadable as exc:
+        if args.json:
+            _print_json({"bundle": args.bundle, "ok": False, "error": str(exc)})
+        return _fail(str(exc), 2)
+    if args.json:
+        _print_json(report.as_json())
+    else:
+        if report.ok:
+            _print(f"校验通过：{args.bundle}（{report.items} 件，{len(report.checks)} 项检查全部通过）")
+        else:
+            _print(f"校验未通过：{args.bundle}（{len(report.failures)} 项失败）")
+            for c in report.failures:
+                _print(f"  ✗ [{PROPERTIES.get(c.property, c.property)}] {c.item or '档案包'}：{c.message}（{c.name}）")
+    return 0 if report.ok else 1
+
+
+# -- classify --------------------------------------------------------------------
+def cmd_classify(args: argparse.Namespace) -> int:
+    from .classify import Classifier, ClassifyInput
+    from .extract import ExtractionError, extract_document
+    from .textnorm import nfc
+
+    classifier = Classifier()
+    rows = []
+    files: list[tuple[Path, str]] = []
+    for raw in args.paths:
+        p = Path(raw)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file():
+                    files.append((f, nfc(f.relative_to(p).as_posix())))
+        elif p.is_file():
+            files.append((p, nfc(p.name)))
+        else:
+            rows.append({"path": raw, "error": "文件不存在"})
+    for f, rel in files:
+        try:
+            ex = extract_document(f, f.name)
+        except ExtractionError as exc:
+            rows.append({"path": str(f), "error": exc.reason})
+            continue
+        d = classifier.classify(ClassifyInput(source=rel, title=ex.title, text=ex.text, title_composed=ex.title_composed,
+                                              text_missing=ex.needs_review and not ex.text.strip()))
+        rows.append({"path": str(f), "code": d.code, "category": d.category, "confidence": d.confidence,
+                     "needs_review": d.needs_review or ex.needs_review, "reason": d.reason, "title": ex.title,
+                     "date": ex.date})
+    if args.json:
+        _print_json(rows)
+    else:
+        for r in rows:
+            if "error" in r:
+                _print(f"{r['path']}\t—\t无法读取：{r['error']}")
+            else:
+                flag = "  待复核" if r["needs_review"] else ""
+                _print(f"{r['path']}\t{r['code']} {r['category']}\t{r['confidence']:.2f}\t{r['reason']}{flag}")
+    return 0 if all("error" not in r for r in rows) else 1
+
+
+# -- file ------------------------------------------------------------------------
+def cmd_file(args: argparse.Namespace) -> int:
+    from .filing import FilingError, file_bundle
+
+    try:
+        res = file_bundle(args.bundle, args.dest)
+    except FilingError as exc:
+        return _fail(str(exc))
+    except FileNotFoundError:
+        return _fail(f"找不到档案包：{args.bundle}", 2)
+    if args.json:
+        _print_json(res.__dict__)
+    else:
+        _print(f"已归档到：{res.location}/{res.name}" + ("（已存在相同档案包，未重复上传）" if res.skipped else ""))
+    return 0
+
+
+# -- demo ------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .assemble import BundleMeta
+    from .i18n import get_language
+    from .inventory import default_inventory
+    from .pipeline import AssembleError, assemble
+    from .progress import BarProgress, Progress
+    from .samplecorpus import LEADER, generate
+    from .verify import verify_bundle
+
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    corpus = Path(args.corpus) if args.corpus else out.parent / "sample-corpus"
+    generate(corpus)
+    meta = BundleMeta(
+        leader=LEADER["leader"], post=LEADER["post"], unit=LEADER["unit"], term_start=LEADER["term_start"],
+        term_end=LEADER["term_end"], fonds=LEADER.get("fonds", ""), incoming=LEADER.get("incoming", ""),
+        lang=get_language(),
+    )
+    if not args.json:
+        _print(f"示例：{meta.unit}{meta.post}{meta.leader}离任交接（任期 {meta.term_start} 至 {meta.term_end}）")
+        _print(f"示例文档已生成：{corpus}")
+    try:
+        result = assemble(corpus, out, meta=meta, progress=Progress() if args.json else BarProgress(), workers=args.workers)
+    except AssembleError as exc:
+        return _fail(str(exc))
+    report = verify_bundle(out)
+    if args.json:
+        _print_json({**result.as_json(), "verify": report.as_json()})
+    else:
+        _summary(result.as_json(), default_inventory())
+        if report.ok:
+            _print(f"校验通过：{len(report.checks)} 项检查全部通过（含 bagit-python 独立校验）")
+        else:
+            _print(f"校验未通过：{len(report.failures)} 项失败")
+            for c in report.failures:
+                _print(f"  ✗ {c.item}：{c.message}")
+        _print(f"用时：{sum(result.stage_seconds.values()):.1f} 秒（{'，'.join(f'{k} {v:.2f}s' for k, v in result.stage_seconds.items())}）")
+    return 0 if report.ok else 1
+
+
+# -- parser ----------------------------------------------------------------------
+def _add_meta(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--leader", help="离任领导姓名")
+    p.add_argument("--post", help="职务")
+    p.add_argument("--unit", help="单位")
+    p.add_argument("--term-start", help="任期开始 YYYY-MM-DD")
+    p.add_argument("--term-end", help="任期结束 YYYY-MM-DD")
+    p.add_argument("--fonds", help="全宗号（用于档号）")
+    p.add_argument("--incoming", help="接任领导姓名")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dossier", description="离任交接档案包：获取、归类、打包、归档、校验")
+    parser.add_argument("--version", action="version", version=f"handover-dossier {__version__}")
+    parser.add_argument("--lang", help="输出语言：zh-Hans（简体，默认）或 zh-Hant（繁体）")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("assemble", help="从来源生成档案包")
+    p.add_argument("source", help="来源：本地文件夹或 WebDAV/Nextcloud 地址")
+    p.add_argument("-o", "--output", required=True, help="输出的档案包 .zip")
+    _add_meta(p)
+    p.add_argument("--inventory", help="自定义清单文件（TOML）")
+    p.add_argument("--mapping", help="人工归类映射文件（CSV：路径,类目代码）")
+    p.add_argument("--workers", type=int, default=None, help="读取文档的进程数（默认按 CPU 核数）")
+    p.add_argument("--file-to", help="生成后归档到此文件夹或地址")
+    p.add_argument("--json", action="store_true", help="输出机读结果（JSON）")
+    p.set_defaults(func=cmd_assemble)
+
+    p = sub.add_parser("verify", help="校验档案包（四性检测）")
+    p.add_argument("bundle")
+    p.add_argument("--fast", action="store_true", help="跳过 bagit-python 独立校验")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("classify", help="对文件归类并说明理由")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("file", help="把档案包归档到文件夹或 DMS")
+    p.add_argument("bundle")
+    p.add_argument("dest")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_file)
+
+    p = sub.add_parser("demo", help="用内置示例文档演示完整流程")
+    p.add_argument("-o", "--output", default=os.path.join("demo-out", "sample-bundle.zip"))
+    p.add_argument("--corpus", help="示例文档写入的文件夹（默认在输出旁）")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    set_language(args.lang or os.environ.get("DOSSIER_LANG"))
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return _fail("已中断", 130)
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""What every format reader returns, and the limits it must respect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class ExtractionError(Exception):
+    """The document cannot be read. ``reason`` is a user-facing Chinese sentence.
+
+    The pipeline records the document as an exception with this reason; nothing crashes.
+    """
+
+    def __init__(self, reason: str, *, kind: str = "unreadable") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        #: machine-readable kind: empty, encrypted, corrupt, unsupported, too-large, timeout,
+        #: not-a-document, bomb, unreadable, needs-tool
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Safety limits applied while reading untrusted documents."""
+
+    #: Documents larger than this are catalogued but not opened for text.
+    max_bytes: int = 512 * 1024 * 1024
+    #: Upper bound on the total uncompressed size of a zip-based document (docx, xlsx, ofd).
+    max_unzipped: int = 512 * 1024 * 1024
+    #: Upper bound on the compression ratio of any zip member (zip-bomb guard).
+    max_ratio: int = 200
+    #: Characters of text kept per document (classification needs only the beginning).
+    max_chars: int = 20_000
+    #: PDF pages read for text (page counts come from the document structure).
+    max_pages: int = 8
+    #: Spreadsheet rows read per sheet, and sheets read.
+    max_rows: int = 40
+    max_sheets: int = 8
+    #: Seconds one document may take to read before it becomes an exception.
+    timeout: float = 60.0
+
+
+@dataclass
+class Extracted:
+    """Text and metadata of one document."""
+
+    format: str
+    text: str = ""
+    title: str = ""
+    #: Pages with content; for word-processing files an estimate when the file has no count.
+    pages: int | None = None
+    #: Raw metadata from the file (author, created, subject...)
+    meta: dict[str, str] = field(default_factory=dict)
+    #: ISO date (YYYY-MM-DD, YYYY-MM or YYYY) of the document, from its content first.
+    date: str = ""
+    doc_number: str = ""
+    responsible: str = ""
+    secrecy: str = ""
+    #: True when the title was composed by us (DA/T 22: self-composed titles go in [ ]).
+    title_composed: bool = False
+    #: The text layer is missing or unreliable: classify by name and ask a human.
+    needs_review: bool = False
+    #: Notes for the archivist (Chinese), e.g. "扩展名与内容不符".
+    notes: list[str] = field(default_factory=list)
+    encoding: str = ""

@@ -1,0 +1,46 @@
+"""Where the editable data lives: the inventory, the docx templates, the training corpus.
+
+Users change these files, so they are looked up at run time instead of being baked into
+code. Order: an explicit environment override, the repository checkout (editable
+install, the documented way), then the copy installed under ``share/handover-dossier``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+_REPO = Path(__file__).resolve().parent.parent
+
+
+def _first_existing(*candidates: Path) -> Path:
+    for c in candidates:
+        if c.exists():
+            return c
+    return candidates[0]
+
+
+def templates_dir() -> Path:
+    """Folder holding ``inventory.toml`` and the docx templates."""
+    env = os.environ.get("DOSSIER_TEMPLATES")
+    if env:
+        return Path(env)
+    return _first_existing(_REPO / "templates", Path(sys.prefix) / "share" / "handover-dossier" / "templates")
+
+
+def corpus_dir() -> Path:
+    """Folder holding the labelled training and held-out sets shipped with the project."""
+    env = os.environ.get("DOSSIER_CORPUS")
+    if env:
+        return Path(env)
+    return _first_existing(_REPO / "corpus", Path(sys.prefix) / "share" / "handover-dossier" / "corpus")
+
+
+def cache_dir() -> Path:
+    """Per-user cache (downloaded documents, trained models)."""
+    env = os.environ.get("DOSSIER_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "handover-dossier"
