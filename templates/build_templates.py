@@ -79,7 +79,7 @@ def build_catalogue(path: Path) -> None:
     _para(doc, "卷 内 目 录", size=18, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, font=TITLE_FONT)
     _para(doc, "{{ bundle.unit }}　{{ bundle.leader }}（{{ bundle.post }}）离任交接材料　任期 {{ bundle.term_text }}",
           size=10.5, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _para(doc, "案卷档号：{{ bundle.archival_code }}　　共 {{ summary.items }} 件　　编制日期：{{ bundle.created_date }}",
+    _para(doc, "案卷档号：{{ bundle.archival_code }}　　共 {{ summary['items'] }} 件　　编制日期：{{ bundle.created_date }}",
           size=9, align=WD_ALIGN_PARAGRAPH.CENTER)
     headers = ["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注"]
     widths = [1.3, 3.9, 3.2, 3.4, 7.6, 2.0, 1.3, 1.2, 2.2]

@@ -1,0 +1,46 @@
+"""Shared test fixtures.
+
+Support modules under tests/support/ hold the real servers the suite starts on loopback
+(WebDAV, fault-injection proxy, ...); they are registered here as pytest plugins.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+pytest_plugins: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own download/model cache so tests never see each other's state."""
+    monkeypatch.setenv("DOSSIER_CACHE", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.delenv("DOSSIER_LANG", raising=False)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` (read-only): fixtures recorded from a real Nextcloud, the real dev corpus."""
+    assert SHARED.is_dir(), f"../shared not found at {SHARED}"
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def sample_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample corpus, generated once per session (treat as read-only)."""
+    from handover_dossier.samplecorpus import generate
+
+    return generate(tmp_path_factory.mktemp("sample") / "corpus")
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0", "false")
