@@ -86,17 +86,19 @@ def cmd_assemble(args: argparse.Namespace) -> int:
             mapping=mapping,
             workers=args.workers,
             progress=progress,
+            fetch_threads=args.fetch_threads,
+            only_term=args.only_term,
         )
     except AssembleError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
-        return _fail("已中断，未生成档案包", 130)
+        return _fail("已中断，未生成档案包（已下载的文件保留在缓存中，重新运行将从中断处继续）", 130)
     filed = None
     if args.file_to:
         from .filing import FilingError, file_bundle
 
         try:
-            filed = file_bundle(out, args.file_to)
+            filed = file_bundle(out, args.file_to, source=args.source)
         except FilingError as exc:
             if args.json:
                 _print_json(result.as_json())
@@ -109,8 +111,17 @@ def cmd_assemble(args: argparse.Namespace) -> int:
     else:
         _summary(result.as_json(), inventory)
         if filed:
-            _print(f"已归档到：{filed.location}/{filed.name}" + ("（已存在相同档案包，未重复上传）" if filed.skipped else ""))
+            _filed(filed)
     return 0
+
+
+def _filed(res) -> None:
+    where = f"{res.location.rstrip('/')}/{res.name}"
+    _print(f"已归档到：{where}" + ("（已存在相同档案包，未重复上传）" if res.skipped else "（已核对大小）"))
+    if res.tagged or res.source_tagged:
+        _print("  已打标签「已归档」：" + "、".join(x for x, ok in (("档案包", res.tagged), ("来源文件夹", res.source_tagged)) if ok))
+    for w in res.warnings:
+        _print(f"  注意：{w}")
 
 
 def _summary(data: dict[str, Any], inventory) -> None:
@@ -130,6 +141,10 @@ def _summary(data: dict[str, Any], inventory) -> None:
         _print("  待复核：")
         for it in data["needs_review"][:20]:
             _print(f"    - 第{it['seq']:04d}件 {it['source']} → {it['code']}（{it['reason']}）")
+    if data.get("fetch", {}).get("documents"):
+        from .fetch import describe_fetch
+
+        _print(f"  获取：{describe_fetch(data['fetch'])}")
     _print(f"  SHA-256：{data['sha256']}")
 
 
@@ -210,7 +225,7 @@ def cmd_file(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(res.__dict__)
     else:
-        _print(f"已归档到：{res.location}/{res.name}" + ("（已存在相同档案包，未重复上传）" if res.skipped else ""))
+        _filed(res)
     return 0
 
 
@@ -279,7 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inventory", help="自定义清单文件（TOML）")
     p.add_argument("--mapping", help="人工归类映射文件（CSV：路径,类目代码）")
     p.add_argument("--workers", type=int, default=None, help="读取文档的进程数（默认按 CPU 核数）")
-    p.add_argument("--file-to", help="生成后归档到此文件夹或地址")
+    p.add_argument("--file-to", help="生成后归档到此文件夹或地址（本地文件夹、WebDAV 或 Nextcloud 地址）")
+    p.add_argument("--only-term", action="store_true", help="只收入任期内（按修改时间）的文件；需同时给出任期起止日期")
+    p.add_argument("--fetch-threads", type=int, default=8, help="同时下载的文件数（默认 8）")
     p.add_argument("--json", action="store_true", help="输出机读结果（JSON）")
     p.set_defaults(func=cmd_assemble)
 
@@ -310,6 +327,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import logging
+
+    # Library warnings (pypdf's "EOF marker not found" ...) are English noise for the
+    # archivist; every problem they hint at is reported as a Chinese reason instead.
+    logging.basicConfig(level=logging.ERROR, format="%(message)s")
+    for noisy in ("pypdf", "pdfminer", "openpyxl", "docx", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     parser = build_parser()
     args = parser.parse_args(argv)
     set_language(args.lang or os.environ.get("DOSSIER_LANG"))
