@@ -19,7 +19,7 @@ import json
 import os
 import re
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 
 import opencc
 
@@ -62,7 +62,9 @@ def extract(path):
 
 def load_train(path, errors):
     rows = []
-    for ln, line in enumerate(open(path, encoding="utf-8"), 1):
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.readlines()
+    for ln, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -97,7 +99,8 @@ def load_heldout(folder, errors):
         for fn in sorted(os.listdir(sub)):
             p = os.path.join(sub, fn)
             try:
-                text = open(p, encoding="utf-8").read()
+                with open(p, encoding="utf-8") as fh:
+                    text = fh.read()
             except UnicodeDecodeError:
                 errors.append(f"heldout/{code}/{fn}: not UTF-8")
                 continue

@@ -45,7 +45,8 @@ def parse_written():
     for path in sorted(os.listdir(WRITTEN_DIR)):
         if not path.endswith(".txt"):
             continue
-        raw = open(os.path.join(WRITTEN_DIR, path), encoding="utf-8").read()
+        with open(os.path.join(WRITTEN_DIR, path), encoding="utf-8") as fh:
+            raw = fh.read()
         for chunk in re.split(r"^### ", raw, flags=re.M)[1:]:
             head, _, body = chunk.partition("\n")
             code, script, fname, title = [x.strip() for x in head.split("|")]
@@ -899,7 +900,7 @@ def t_roster(rng, c):
         lines.append("\t".join(row[k] for k in cols))
     foot = rng.choice([f"合计：在编{rng.randint(20, 300)}人（本表为节选）。", f"填报日期：{c['Y']}年12月  填报人：{person(rng)}",
                        f"核定编制{rng.randint(15, 200)}名，实有{rng.randint(15, 200)}名。"])
-    return head, "\n".join(lines + [foot])
+    return head, "\n".join([*lines, foot])
 
 
 def t_assets(rng, c):
@@ -907,7 +908,7 @@ def t_assets(rng, c):
     cols = ["资产编号", "资产名称", "数量", "取得日期", "原值（元）", "使用部门", "存放地点"]
     lines = ["\t".join(cols)]
     total = 0
-    for i, (name, lo, hi) in enumerate(rng.sample(ASSETS, rng.randint(7, 11))):
+    for _i, (name, lo, hi) in enumerate(rng.sample(ASSETS, rng.randint(7, 11))):
         q = 1 if hi > 90000 else rng.randint(1, 24)
         v = round(rng.uniform(lo, hi) * q, 2)
         total += v
@@ -1014,7 +1015,7 @@ def t_c6_prose(rng, c):
             L.append("第一部分 单位基本情况")
             L.append(f"一、职能职责。{c['U']}主要负责{c['R']}{c['S']}、{c['S2']}和{c['S3']}等工作。")
             L.append(f"二、机构设置。内设股室{rng.randint(4, 9)}个，所属事业单位{rng.randint(0, 4)}个，纳入本部门决算编制范围的单位共{rng.randint(1, 5)}个。")
-            L.append(f"第二部分 决算情况说明")
+            L.append("第二部分 决算情况说明")
         L.append(f"（一）收支总体情况。本年度收支总计均为{inc + carry0:.2f}万元，"
                  f"与上年相比{'增加' if rng.random() < 0.6 else '减少'}{rng.uniform(20, 900):.2f}万元，主要原因是{c['S']}项目资金变化。")
         L.append(f"（二）收入情况。本年收入合计{inc:.2f}万元，其中一般公共预算财政拨款收入{gp:.2f}万元，占{gp / inc * 100:.1f}%；"
@@ -1136,7 +1137,7 @@ def compose(code, n, rng, seen):
     tries = 0
     while len(out) < n and tries < n * 20:
         tries += 1
-        c, title, body, table = compose_one(code, rng)
+        _c, title, body, table = compose_one(code, rng)
         neutral = rng.random() < 0.5 or not title
         shown_title = "" if neutral else title
         text = (shown_title + "\n" + body) if shown_title else body
