@@ -13,7 +13,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 #: Version of the bundle layout written into ``index.json`` and ``bag-info.txt``.
-BUNDLE_FORMAT = "1"
+BUNDLE_FORMAT = "2"
 
 __all__ = ["BUNDLE_FORMAT", "__version__", "assemble", "verify"]
 

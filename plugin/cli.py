@@ -46,6 +46,8 @@ def _meta(args: argparse.Namespace):
         fonds=args.fonds or "",
         incoming=getattr(args, "incoming", "") or "",
         lang=get_language(),
+        compiler=getattr(args, "compiler", "") or "",
+        checker=getattr(args, "checker", "") or "",
     )
 
 
@@ -141,6 +143,13 @@ def _summary(data: dict[str, Any], inventory) -> None:
         _print("  待复核：")
         for it in data["needs_review"][:20]:
             _print(f"    - 第{it['seq']:04d}件 {it['source']} → {it['code']}（{it['reason']}）")
+    if data.get("findings"):
+        _print(f"  缺项与问题（{len(data['findings'])} 项，详见档案包中的《缺项与问题报告》）：")
+        for f in data["findings"][:10]:
+            _print(f"    - [{f['severity']}] {f['message']}")
+    pdf = (data.get("renditions") or {}).get("pdf") or {}
+    if pdf and not pdf.get("made"):
+        _print(f"  提示：{pdf.get('note') or '未生成 PDF 版本'}")
     if data.get("fetch", {}).get("documents"):
         from .fetch import describe_fetch
 
@@ -150,10 +159,16 @@ def _summary(data: dict[str, Any], inventory) -> None:
 
 # -- verify ----------------------------------------------------------------------
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .verify import PROPERTIES, BundleUnreadable, verify_bundle
+    from .i18n import get_language
+    from .signatures import load_trust_roots
+    from .verify import PROPERTIES, BundleUnreadable, ReportError, verify_bundle, write_report
 
     try:
-        report = verify_bundle(args.bundle, use_bagit=not args.fast)
+        roots = load_trust_roots(args.trust_root or [])
+    except (OSError, ValueError) as exc:
+        return _fail(f"无法读取信任根证书：{exc}", 2)
+    try:
+        report = verify_bundle(args.bundle, use_bagit=not args.fast, trust_roots=roots or None)
     except BundleUnreadable as exc:
         if args.json:
             _print_json({"bundle": args.bundle, "ok": False, "error": str(exc)})
@@ -161,12 +176,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(report.as_json())
     else:
+        counts = report.as_json()["properties"]
         if report.ok:
             _print(f"校验通过：{args.bundle}（{report.items} 件，{len(report.checks)} 项检查全部通过）")
         else:
             _print(f"校验未通过：{args.bundle}（{len(report.failures)} 项失败）")
-            for c in report.failures:
-                _print(f"  ✗ [{PROPERTIES.get(c.property, c.property)}] {c.item or '档案包'}：{c.message}（{c.name}）")
+        _print("  " + "　".join(f"{PROPERTIES[k]} 通过 {v['passed']} 项、未通过 {v['failed']} 项" for k, v in counts.items()))
+        for c in report.failures:
+            _print(f"  ✗ [{PROPERTIES.get(c.property, c.property)}] {c.item or '档案包'}：{c.message}（{c.name}）")
+        for c in report.warnings:
+            _print(f"  ？[{PROPERTIES.get(c.property, c.property)}] {c.item or '档案包'}：{c.message}（{c.name}）")
+    if args.report:
+        try:
+            written = write_report(report, args.report, lang=get_language())
+        except ReportError as exc:
+            return _fail(str(exc), 2)
+        if not args.json:
+            _print(f"检测报告已保存：{written}")
     return 0 if report.ok else 1
 
 
@@ -212,12 +238,66 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0 if all("error" not in r for r in rows) else 1
 
 
-# -- file ------------------------------------------------------------------------
-def cmd_file(args: argparse.Namespace) -> int:
-    from .filing import FilingError, file_bundle
+# -- eval / train ----------------------------------------------------------------
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .classify import Classifier
+    from .evaluate import EvaluationError, evaluate, format_report
+    from .pipeline import default_workers
 
     try:
-        res = file_bundle(args.bundle, args.dest)
+        result = evaluate(args.labeled_dir, Classifier(unit=args.unit or ""), workers=args.workers or default_workers())
+    except EvaluationError as exc:
+        return _fail(str(exc), 2)
+    if args.json:
+        _print_json(result.as_json())
+    else:
+        _print(format_report(result))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .classify import Mapping
+    from .classify.training import TrainingError, train_default, train_unit
+    from .inventory import InventoryError, default_inventory, load_inventory
+    from .pipeline import default_workers
+
+    try:
+        inventory = load_inventory(args.inventory) if args.inventory else default_inventory()
+        mapping = Mapping.load(args.mapping, inventory) if args.mapping else None
+    except (InventoryError, ValueError, OSError) as exc:
+        return _fail(str(exc), 2)
+    try:
+        if not args.source:
+            model = train_default(inventory)
+            data = {"unit": "", "examples": model.info.get("examples", 0), "by_code": model.info.get("codes", {})}
+            if args.json:
+                _print_json(data)
+            else:
+                _print(f"已训练通用模型：{data['examples']} 份标注样本，覆盖 {len(data['by_code'])} 个类目")
+            return 0
+        report = train_unit(args.source, args.unit or "", inventory, mapping, workers=args.workers or default_workers())
+    except TrainingError as exc:
+        return _fail(str(exc))
+    if args.json:
+        _print_json(report.__dict__)
+        return 0
+    _print(f"单位“{report.unit}”：新纳入 {report.added} 条人工更正，更新 {report.replaced} 条，累计 {report.total_corrections} 条")
+    if report.by_code:
+        _print("  按类目：" + "，".join(f"{c} {n} 条" for c, n in sorted(report.by_code.items())))
+    _print(f"  该单位的模型已更新（训练样本共 {report.examples} 份）；之后用 --unit {report.unit} 生成档案包即使用此模型")
+    for path, reason in report.unreadable:
+        _print(f"  未能纳入：{path}：{reason}")
+    if not report.total_corrections:
+        _print("  未找到任何人工更正（文件标签“交接:类目代码”或映射文件 dossier-mapping.csv）", err=True)
+    return 0
+
+
+# -- file ------------------------------------------------------------------------
+def cmd_file(args: argparse.Namespace) -> int:
+    from .filing import FilingError, file_bundle, recorded_source
+
+    try:
+        res = file_bundle(args.bundle, args.dest, source=recorded_source(args.bundle, near=args.dest))
     except FilingError as exc:
         return _fail(str(exc))
     except FileNotFoundError:
@@ -279,6 +359,8 @@ def _add_meta(p: argparse.ArgumentParser) -> None:
     p.add_argument("--term-end", help="任期结束 YYYY-MM-DD")
     p.add_argument("--fonds", help="全宗号（用于档号）")
     p.add_argument("--incoming", help="接任领导姓名")
+    p.add_argument("--compiler", help="立卷人（备考表）")
+    p.add_argument("--checker", help="检查人（备考表）")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -304,6 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("bundle")
     p.add_argument("--fast", action="store_true", help="跳过 bagit-python 独立校验")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--report", help="另存可归档的检测报告（.docx 或 .pdf）")
+    p.add_argument("--trust-root", action="append", help="签名验证使用的信任根证书（PEM/DER，可多次指定）")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("classify", help="对文件归类并说明理由")
@@ -311,9 +395,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_classify)
 
+    p = sub.add_parser("eval", help="在已标注的文件夹上测量归类准确率")
+    p.add_argument("labeled_dir", help="已标注文件夹：每个类目代码一个子文件夹（如 C2/）")
+    p.add_argument("--unit", help="使用该单位的模型（见 dossier train）")
+    p.add_argument("--workers", type=int, default=None, help="读取文档的进程数")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("train", help="把人工更正纳入本单位的归类模型")
+    p.add_argument("source", nargs="?", help="含人工更正的来源（文件标签“交接:C6”或 dossier-mapping.csv）；省略则只训练通用模型")
+    p.add_argument("--unit", help="单位名称：更正只用于该单位的模型")
+    p.add_argument("--mapping", help="人工归类映射文件（CSV：路径,类目代码）")
+    p.add_argument("--inventory", help="自定义清单文件（TOML）")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_train)
+
     p = sub.add_parser("file", help="把档案包归档到文件夹或 DMS")
     p.add_argument("bundle")
-    p.add_argument("dest")
+    p.add_argument("dest", help="目标：本地文件夹或 WebDAV/Nextcloud 文件夹地址")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_file)
 
@@ -323,6 +423,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_demo)
+
+    # serve / query / fetch / case: the Nextcloud plugin's side (imports stay lazy there)
+    from .app.commands import add_parsers as _add_app_parsers
+
+    _add_app_parsers(sub)
     return parser
 
 

@@ -1,19 +1,36 @@
-"""File stage: put a verified bundle into the leader's dossier folder in the DMS."""
+"""File stage: put a verified bundle into the leader's dossier folder in the DMS.
+
+Through the destination's connector, whatever it is (a folder, WebDAV, Nextcloud):
+
+1. refuse a bundle that does not verify;
+2. if the same bundle is already there (same name, size and content -- compared through
+   the server's checksum when it keeps one, else by streaming it back and hashing), do
+   not upload again: filing is idempotent;
+3. otherwise upload atomically (temporary name + MOVE, or Nextcloud chunked upload whose
+   final MOVE is atomic) and read back size and etag to confirm what arrived;
+4. tag the bundle and the source folder ``已归档`` where the DMS has tags. A tagging
+   failure does not undo a good filing: it is reported in ``warnings``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from .connectors import Connector, ConnectorError, open_connector
-from .hashing import digest_file
+from .connectors import Connector, ConnectorError, Entry, QuotaExceededError, is_url, open_connector
+from .hashing import CHUNK, digest_file
+from .textnorm import nfc
 from .verify import verify_bundle
 
 ARCHIVED_TAG = "已归档"
 
 
 class FilingError(RuntimeError):
-    """The bundle could not be filed (message in Chinese)."""
+    """The bundle could not be filed (message in Chinese, without secrets)."""
 
 
 @dataclass
@@ -23,6 +40,13 @@ class FileResult:
     size: int
     skipped: bool = False
     tagged: bool = False
+    #: The server's etag of the filed bundle (read back after the upload).
+    etag: str = ""
+    sha256: str = ""
+    #: The source folder was tagged too.
+    source_tagged: bool = False
+    #: Problems that did not stop the filing (e.g. a tag that could not be set).
+    warnings: list[str] = field(default_factory=list)
 
 
 def file_bundle(
@@ -32,11 +56,14 @@ def file_bundle(
     name: str | None = None,
     tag: str | None = ARCHIVED_TAG,
     verify_first: bool = True,
+    source: str | Connector | None = None,
 ) -> FileResult:
     """Copy ``bundle`` into the folder ``dest`` atomically and confirm what arrived.
 
-    Refuses to file a bundle that does not verify. Filing the same bundle again is a
-    no-op (same name, same size and digest already there).
+    ``source``: the folder the bundle was assembled from (path, URL or connector), to tag
+    it ``已归档`` too (see :func:`recorded_source`); None tags only the bundle.
+    Refuses a bundle that does not verify. Filing the same bundle again uploads
+    nothing (it only makes sure the tags are there).
     """
     bundle = Path(bundle)
     if verify_first:
@@ -44,19 +71,112 @@ def file_bundle(
         if not report.ok:
             first = report.failures[0]
             raise FilingError(f"档案包校验未通过，拒绝归档：{first.item} {first.message}")
-    name = name or bundle.name
-    size = bundle.stat().st_size
+    name = nfc(name or bundle.name)
+    digests, size = digest_file(bundle, ("sha256",))
+    sha256 = digests["sha256"]
+    own = not isinstance(dest, Connector)
     try:
-        conn = dest if isinstance(dest, Connector) else open_connector(str(dest))
-        existing = conn.stat(name)
-        local = conn.local_path(existing) if existing else None
-        if existing and existing.size == size and local is not None and digest_file(local, ("sha256",)) == digest_file(bundle, ("sha256",)):
-            return FileResult(conn.display_url, name, size, skipped=True, tagged=conn.tag(name, tag) if tag else False)
+        conn = open_connector(str(dest)) if own else dest
+    except ConnectorError as exc:
+        raise FilingError(f"归档失败：{exc}") from exc
+    try:
+        result = _file(conn, bundle, name, size, sha256, tag)
+        if tag and source is not None:
+            _tag_source(result, source, tag)
+        return result
+    except QuotaExceededError as exc:
+        raise FilingError(f"归档失败：{exc}。请清理目标位置或联系管理员增加存储配额后重试") from exc
+    except ConnectorError as exc:
+        raise FilingError(f"归档失败：{exc}") from exc
+    finally:
+        if own:
+            conn.close()
+
+
+def _file(conn: Connector, bundle: Path, name: str, size: int, sha256: str, tag: str | None) -> FileResult:
+    existing = conn.stat(name)
+    if existing is not None and existing.content_type == "httpd/unix-directory":
+        raise FilingError(f"归档失败：目标位置已有同名文件夹：{name}")
+    result = FileResult(conn.display_url, name, size, sha256=sha256)
+    if existing is not None and existing.size == size and _same_content(conn, existing, bundle, sha256):
+        result.skipped = True
+        result.etag = existing.etag
+    else:
         conn.mkdirs("")
         entry = conn.put(name, bundle)
         if entry.size != size:
             raise FilingError(f"归档后核对失败：目标文件大小 {entry.size} 字节，应为 {size} 字节")
-        tagged = conn.tag(name, tag) if tag else False
-        return FileResult(conn.display_url, name, size, tagged=tagged)
+        result.etag = entry.etag
+    if tag:
+        try:
+            result.tagged = conn.tag(name, tag)
+        except ConnectorError as exc:
+            result.warnings.append(f"档案包已归档，但未能打上标签「{tag}」：{exc}")
+    return result
+
+
+def _same_content(conn: Connector, existing: Entry, bundle: Path, sha256: str) -> bool:
+    """Whether the file already at the destination is this bundle."""
+    local = conn.local_path(existing)
+    if local is not None:
+        try:
+            return digest_file(local, ("sha256",))[0]["sha256"] == sha256
+        except OSError:
+            return False
+    for alg, value in existing.checksums.items():
+        try:
+            mine = digest_file(bundle, (alg,))[0][alg]
+        except ValueError:
+            continue
+        return mine.lower() == value.lower()
+    h = hashlib.sha256()
+    try:
+        with conn.open(existing) as src:
+            while chunk := src.read(CHUNK):
+                h.update(chunk)
+    except ConnectorError:
+        return False
+    return h.hexdigest() == sha256
+
+
+def recorded_source(bundle: str | Path, near: str | None = None) -> str | None:
+    """The source URL recorded in the bundle's ``index.json`` (credentials already removed),
+    or None. With ``near``: only when it is on the same server as that URL (so that
+    ``dossier file`` tags the source folder with the credentials it has for that server)."""
+    found = _recorded_source(Path(bundle))
+    if not found or not is_url(found):
+        return None
+    if near is not None:
+        a, b = urlsplit(found), urlsplit(near)
+        if not is_url(near) or (a.scheme, a.hostname, a.port) != (b.scheme, b.hostname, b.port):
+            return None
+    return found
+
+
+def _recorded_source(bundle: Path) -> str | None:
+    try:
+        with zipfile.ZipFile(bundle) as zf:
+            for n in zf.namelist():
+                if n.endswith("/data/index.json") and n.count("/") == 2:
+                    return json.loads(zf.read(n)).get("bundle", {}).get("source") or None
+    except (OSError, zipfile.BadZipFile, ValueError, KeyError):
+        return None
+    return None
+
+
+def _tag_source(result: FileResult, source: str | Connector | None, tag: str) -> None:
+    if source is None or (isinstance(source, str) and not is_url(source)):
+        return  # a local folder has no tags
+    own = not isinstance(source, Connector)
+    try:
+        conn = open_connector(source) if own else source
     except ConnectorError as exc:
-        raise FilingError(f"归档失败：{exc}") from exc
+        result.warnings.append(f"未能给来源文件夹打上标签「{tag}」：{exc}")
+        return
+    try:
+        result.source_tagged = conn.tag("", tag)
+    except ConnectorError as exc:
+        result.warnings.append(f"未能给来源文件夹打上标签「{tag}」：{exc}")
+    finally:
+        if own:
+            conn.close()

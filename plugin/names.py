@@ -40,3 +40,35 @@ def is_safe_member(name: str) -> bool:
         return False
     parts = name.split("/")
     return all(p not in ("..", ".") for p in parts)
+
+
+#: Longest member path (characters) written into a bundle: Windows tools still trip over
+#: paths longer than 260 characters once the bundle is unpacked into a folder.
+MAX_PATH_CHARS = 200
+
+
+def unique_name(path: str, taken: set[str]) -> str:
+    """``path`` made unique among ``taken`` (compared case-insensitively, because bundles
+    are unpacked on case-insensitive file systems); adds ``-2``, ``-3`` ... before the
+    extension. Records the result in ``taken``."""
+    stem, dot, ext = path.rpartition(".")
+    if not dot or "/" in ext:
+        stem, ext = path, ""
+    candidate, n = path, 1
+    while candidate.casefold() in taken:
+        n += 1
+        candidate = f"{stem}-{n}" + (f".{ext}" if ext else "")
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def is_case_collision(names: list[str]) -> list[str]:
+    """Names that collide with another one when case is ignored."""
+    seen: dict[str, str] = {}
+    out = []
+    for n in names:
+        key = n.casefold()
+        if key in seen and seen[key] != n:
+            out.append(n)
+        seen.setdefault(key, n)
+    return out

@@ -7,20 +7,19 @@ failure to list the source or to write the bundle stops a run.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .assemble import BundleInfo, BundleMeta, ExceptionRow, Item, created_time, write_bundle
+from .assemble import BundleError, BundleInfo, BundleMeta, ExceptionRow, Item, created_time, write_bundle
 from .classify import Classification, Classifier, ClassifyInput, Mapping
 from .classify.overrides import MAPPING_NAME
+from .classify.year import document_year as classify_year
 from .connectors import Connector, ConnectorError, DocumentUnavailable, Entry, open_connector
 from .extract import Extracted, ExtractionError, Limits, screen_name
-from .fetch import Fetched, Fetcher
+from .fetch import Fetched, Fetcher, walk_source
 from .inventory import Inventory, default_inventory
 from .progress import Progress
 from .resources import cache_dir
@@ -51,6 +50,8 @@ class AssembleResult:
             "archival_code": idx["bundle"]["archival_code"],
             "summary": idx["summary"],
             "missing": idx["missing"],
+            "findings": (idx.get("gaps") or {}).get("findings", []),
+            "renditions": idx.get("renditions", {}),
             "exceptions": idx["exceptions"],
             "needs_review": [
                 {"seq": it["seq"], "source": it["source"], "code": it["code"], "reason": it["reason"]}
@@ -66,18 +67,9 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-
-
 def document_year(ex: Extracted, source: str) -> str:
-    """The year a document belongs to: its date, else a year in its title or name."""
-    if ex.date[:4].isdigit():
-        return ex.date[:4]
-    for text in (ex.title, source.rsplit("/", 1)[-1]):
-        m = _YEAR.search(text)
-        if m:
-            return m.group(1)
-    return ""
+    """The year a document belongs to (see :mod:`.classify.year`: the title's year wins)."""
+    return classify_year(ex.title, ex.date, source)
 
 
 def assemble(
@@ -93,8 +85,13 @@ def assemble(
     limits: Limits | None = None,
     progress: Progress | None = None,
     cache: Path | None = None,
+    only_term: bool = False,
 ) -> AssembleResult:
-    """Build a bundle from ``source`` (folder path, URL or connector) into ``out``."""
+    """Build a bundle from ``source`` (folder path, URL or connector) into ``out``.
+
+    ``only_term``: take only the documents last modified within the term
+    (``meta.term_start`` .. ``meta.term_end``; Nextcloud selects them with DAV SEARCH).
+    """
     meta = meta or BundleMeta()
     inventory = inventory or default_inventory()
     limits = limits or Limits()
@@ -107,9 +104,12 @@ def assemble(
         connector = source if isinstance(source, Connector) else open_connector(str(source))
     except ConnectorError as exc:
         raise AssembleError(str(exc)) from exc
+    term = (meta.term_start, meta.term_end) if only_term else None
+    if term is not None and not all(term):
+        raise AssembleError("按任期筛选（--only-term）需要同时给出任期开始和结束日期")
     progress.start("list")
     try:
-        entries: list[Entry] = list(connector.walk())
+        entries: list[Entry] = list(walk_source(connector, term))
     except ConnectorError as exc:
         raise AssembleError(str(exc)) from exc
     progress.finish("list")
@@ -118,7 +118,8 @@ def assemble(
         mapping = _sidecar_mapping(connector, entries, inventory)
     entries = [e for e in entries if e.path != MAPPING_NAME]
     if not entries:
-        raise AssembleError(f"来源中没有任何文件：{connector.display_url}")
+        within = f"（按修改时间筛选任期 {term[0]} 至 {term[1]} 内的文件后）" if term else ""
+        raise AssembleError(f"来源中没有任何文件{within}：{connector.display_url}")
 
     exceptions: list[ExceptionRow] = []
     to_fetch: list[Entry] = []
@@ -136,17 +137,15 @@ def assemble(
     fetcher = Fetcher(connector, cache)
     fetched: list[Fetched] = []
     progress.start("fetch", len(to_fetch))
-    with cf.ThreadPoolExecutor(max_workers=max(1, fetch_threads)) as pool:
-        futures = {pool.submit(fetcher.fetch, e): e for e in to_fetch}
-        for fut in cf.as_completed(futures):
-            e = futures[fut]
-            try:
-                fetched.append(fut.result())
-            except DocumentUnavailable as exc:
-                exceptions.append(ExceptionRow(e.path, f"无法获取：{exc}", kind="unavailable", size=e.size))
-            except ConnectorError as exc:
-                raise AssembleError(str(exc)) from exc
+    try:
+        for e, got in fetcher.fetch_all(to_fetch, fetch_threads):
+            if isinstance(got, DocumentUnavailable):
+                exceptions.append(ExceptionRow(e.path, f"无法获取：{got}", kind="unavailable", size=e.size))
+            else:
+                fetched.append(got)
             progress.advance("fetch")
+    except ConnectorError as exc:
+        raise AssembleError(str(exc)) from exc
     progress.finish("fetch")
     fetched.sort(key=lambda f: f.entry.path)
     timings["fetch"] = time.perf_counter() - t
@@ -168,7 +167,7 @@ def assemble(
 
     # -- classify ------------------------------------------------------------------
     t = time.perf_counter()
-    classifier = classifier or Classifier(inventory, mapping)
+    classifier = classifier or Classifier(inventory, mapping, unit=meta.unit)
     items: list[Item] = []
     progress.start("classify", len(fetched))
     for key, group in enumerate(groups):
@@ -211,6 +210,8 @@ def assemble(
         )
     except OSError as exc:
         raise AssembleError(f"写入档案包失败：{exc.strerror or exc}") from exc
+    except BundleError as exc:
+        raise AssembleError(str(exc)) from exc
     progress.advance("assemble")
     progress.finish("assemble")
     timings["assemble"] = time.perf_counter() - t

@@ -1,23 +1,52 @@
 """Render the human-readable documents of a bundle from docxtpl templates.
 
 Templates live in ``templates/`` so that archivists can restyle them in Word; this module
-only fills them. Output is deterministic (fixed timestamps) and, on request, converted
-to Traditional script.
+only fills them. All documents of a bundle are filled from one context built from
+``index.json`` (:func:`bundle_context`), so what a person reads and what a machine reads
+cannot disagree. Output is deterministic (fixed timestamps and document properties) and,
+on request, converted to Traditional script.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .i18n import ui
+from .inventory import Inventory
 from .resources import templates_dir
 from .ziputil import normalize_zip
+
+SECRET_MARKS = ("绝密", "机密", "秘密")
 
 
 class TemplateError(RuntimeError):
     """A template is missing or broken (message in Chinese)."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One rendered document of the bundle: its template and its name inside ``data/``."""
+
+    template: str
+    stem: str
+    title: str
+    #: the context list the document has one table row for ("" for fixed-size documents)
+    rows: str = ""
+
+
+#: The bundle's own documents, in reading order (file names sort in that order too).
+DOCUMENTS: tuple[Document, ...] = (
+    Document("cover.docx", "00-封面", "封面"),
+    Document("catalogue.docx", "01-卷内目录", "卷内目录", rows="items"),
+    Document("certificate.docx", "02-交接书", "领导干部离任工作交接书"),
+    Document("transfer_list.docx", "03-移交清单", "移交清单", rows="items"),
+    Document("gap_report.docx", "04-缺项与问题报告", "缺项与问题报告"),
+    Document("reference_table.docx", "05-备考表", "备考表"),
+    Document("public_catalogue.docx", "06-卷内目录（公开版）", "卷内目录（公开版）", rows="public_items"),
+)
 
 
 def _localize(value: Any, lang: str) -> Any:
@@ -32,7 +61,8 @@ def _localize(value: Any, lang: str) -> Any:
     return value
 
 
-def render_docx(template: str, context: dict[str, Any], out: Path, *, when: datetime, lang: str = "zh-Hans") -> Path:
+def render_docx(template: str, context: dict[str, Any], out: Path, *, when: datetime, lang: str = "zh-Hans",
+                title: str | None = None) -> Path:
     """Fill ``templates/<template>`` with ``context`` and write ``out``."""
     from docxtpl import DocxTemplate
 
@@ -44,6 +74,13 @@ def render_docx(template: str, context: dict[str, Any], out: Path, *, when: date
         tpl.render(_localize(context, lang), autoescape=True)
         if lang == "zh-Hant":
             _localize_static_text(tpl)
+        props = tpl.docx.core_properties
+        naive = when.replace(tzinfo=None)
+        props.created = props.modified = naive
+        props.last_printed = naive
+        props.revision = 1
+        if title:
+            props.title = ui(title, lang)
         tpl.save(str(out))
     except TemplateError:
         raise
@@ -56,6 +93,177 @@ def render_docx(template: str, context: dict[str, Any], out: Path, *, when: date
 def _localize_static_text(tpl: Any) -> None:
     """Convert the template's own fixed wording (headings, column names) to Traditional."""
     doc = tpl.docx
-    for el in doc.element.body.iter():
-        if el.tag.endswith("}t") and el.text:
-            el.text = ui(el.text, "zh-Hant")
+    parts = [doc.element.body]
+    # headers and footers: docxtpl replaced their parts while rendering, so take them from
+    # the relationships (python-docx's section.footer may still point at the old part)
+    for rel in doc.part.rels.values():
+        if rel.reltype.endswith(("/header", "/footer")) and not rel.is_external:
+            element = getattr(rel.target_part, "_element", None)
+            if element is not None:
+                parts.append(element)
+    for part in parts:
+        for el in part.iter():
+            if el.tag.endswith("}t") and el.text:
+                el.text = ui(el.text, "zh-Hant")
+
+
+def render_documents(index: dict[str, Any], inventory: Inventory, outdir: Path, *, when: datetime,
+                     lang: str = "zh-Hans") -> list[tuple[Document, Path, int]]:
+    """Render every document of :data:`DOCUMENTS` into ``outdir``; returns (document,
+    path, number of list rows in it)."""
+    context = bundle_context(index, inventory)
+    out = []
+    for doc in DOCUMENTS:
+        path = outdir / f"{doc.stem}.docx"
+        render_docx(doc.template, context, path, when=when, lang=lang, title=doc.title)
+        out.append((doc, path, len(context[doc.rows]) if doc.rows else 0))
+    return out
+
+
+# -- the context -------------------------------------------------------------------
+def is_public(item: dict[str, Any]) -> bool:
+    """May this item appear in the public catalogue? Not when it bears a secrecy marking
+    (秘密/机密/绝密) or its category is marked ``public = false`` in the inventory."""
+    secrecy = str(item.get("secrecy") or "")
+    if any(mark in secrecy for mark in SECRET_MARKS):
+        return False
+    return bool(item.get("public", True))
+
+
+def _size_text(size: Any) -> str:
+    if not isinstance(size, int):
+        return ""
+    if size >= 1 << 20:
+        return f"{size / (1 << 20):.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
+def _cn_date(iso: str) -> str:
+    try:
+        d = datetime.fromisoformat(iso[:10])
+    except ValueError:
+        return iso
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _date_text(value: str) -> str:
+    return (value or "").replace("-", "")
+
+
+def bundle_context(index: dict[str, Any], inventory: Inventory) -> dict[str, Any]:
+    """Template variables for every document of a bundle (v1 and v2 indexes)."""
+    b = index["bundle"]
+    term = b.get("term") or {}
+    summary = dict(index.get("summary") or {})
+    items: list[dict[str, Any]] = []
+    for it in index.get("items", []):
+        remark = []
+        if it.get("duplicate_of"):
+            remark.append(f"与第{int(it['duplicate_of']):04d}件内容相同")
+        if it.get("needs_review"):
+            remark.append("待复核")
+        code = it.get("code", "")
+        label = inventory.get(code).label if code in inventory else f"{code} {it.get('category', '')}".strip()
+        items.append({
+            **it,
+            "seq_text": f"{it['seq']:04d}",
+            "title_text": f"[{it['title']}]" if it.get("title_composed") else it.get("title", ""),
+            "date_text": _date_text(it.get("date") or ""),
+            "pages": it.get("pages") or "",
+            "remark": "；".join(remark),
+            "category_text": label,
+            "format_text": str(it.get("format") or "").upper().replace("TEXT", "TXT"),
+            "size_text": _size_text(it.get("size")),
+            "path_short": str(it.get("path", "")).removeprefix("data/"),
+            "sha256_short": str(it.get("sha256", ""))[:16],
+        })
+    public_items = [it for it in items if is_public(it)]
+    counts: dict[str, int] = {}
+    for it in items:
+        counts[it.get("code", "")] = counts.get(it.get("code", ""), 0) + 1
+    gaps = index.get("gaps") or {}
+    generated = set(gaps.get("generated") or [])
+    categories = []
+    for c in inventory:
+        n = counts.get(c.code, 0)
+        remark = ""
+        if not n:
+            remark = "交接书由本档案包生成，签署后归入" if c.code in generated else "缺"
+        categories.append({"code": c.code, "name": c.name, "count": n, "remark": remark})
+    findings = list(gaps.get("findings") or [])
+    one_sided = [f for f in findings if f.get("kind") == "one-sided"]
+    missing = list(index.get("missing") or [])
+    missing_rows = [
+        {"code": c, "name": inventory.get(c).name, "description": inventory.get(c).description}
+        for c in missing if c in inventory and c not in generated
+    ]
+    review_items = [it for it in items if it.get("needs_review")]
+    duplicates = sum(1 for it in items if it.get("duplicate_of"))
+    exceptions = list(index.get("exceptions") or [])
+    retention_counts = {"永久": 0, "定期30年": 0, "定期10年": 0}
+    for it in items:
+        r = it.get("retention") or (inventory.get(it["code"]).retention if it.get("code") in inventory else "")
+        if r in retention_counts:
+            retention_counts[r] += 1
+    dates = sorted(d for d in (it.get("date") or "" for it in items) if d)
+    date_range = b.get("date_range") or ({"start": dates[0], "end": dates[-1]} if dates else {})
+    audit_present = gaps.get("audit_present")
+    audit_codes = "、".join((gaps.get("roles") or {}).get("audit") or [])
+    if audit_present is None:
+        audit_text = "清单未指定离任审计类目，未作检查。"
+    elif audit_present:
+        audit_text = f"已收入离任（经济责任）审计材料（{audit_codes}）。"
+    else:
+        audit_text = (f"未收入离任（经济责任）审计报告（{audit_codes}）。交接应以审计发现的问题为基础，"
+                      "建议取得审计报告后再办理交接，或在交接书中注明审计安排。")
+    n_severe = sum(1 for f in findings if f.get("severity") == "缺项")
+    n_problem = sum(1 for f in findings if f.get("severity") == "问题")
+    roles = gaps.get("roles") or {}
+    plan_label = "、".join(inventory.get(c).name for c in roles.get("plan", []) if c in inventory) or "工作计划"
+    summary_label = "、".join(inventory.get(c).name for c in roles.get("summary", []) if c in inventory) or "工作总结"
+    return {
+        "bundle": {
+            **b,
+            "term_text": f"{term.get('start') or '—'} 至 {term.get('end') or '—'}",
+            "created_date": str(b.get("created", ""))[:10],
+            "created_cn": _cn_date(str(b.get("created", ""))),
+            "post_paren": f"（{b['post']}）" if b.get("post") else "",
+            "incoming_text": b.get("incoming") or "＿＿＿＿",
+            "date_range_text": (f"{date_range['start']} 至 {date_range['end']}" if date_range else "—"),
+            "retention": b.get("retention") or "永久",
+            "compiler": b.get("compiler") or "",
+            "checker": b.get("checker") or "",
+        },
+        "summary": {
+            **summary,
+            # ``summary.items`` would be dict.items() in a template: counts get plain names.
+            "item_count": len(items),
+            "duplicates": duplicates,
+            "covered": summary.get("covered", len(inventory) - len(missing)),
+            "exceptions_text": (f"另有 {len(exceptions)} 件未收入，见卷内目录" if exceptions else ""),
+        },
+        "items": items,
+        "public_items": public_items,
+        "public": {"count": len(public_items), "withheld": len(items) - len(public_items)},
+        "categories": categories,
+        "findings": findings,
+        "one_sided": one_sided,
+        "missing_rows": missing_rows,
+        "years": list(gaps.get("years") or []),
+        "gaps": {
+            "summary_text": (f"经对照《{b.get('inventory', {}).get('title') or inventory.title}》检查，共发现缺项 {n_severe} 项、"
+                             f"片面性问题 {n_problem} 项。" if findings else
+                             f"经对照《{b.get('inventory', {}).get('title') or inventory.title}》检查，未发现缺项和片面性问题。"),
+            "audit_text": audit_text,
+            "balance_text": "成绩类材料与问题、债权债务、未尽事宜类材料均有收录。" if gaps.get("positives") else
+                            "未收入任期成绩类材料，未作片面性检查。",
+            "years_text": gaps.get("term_note") or "未按年度检查。",
+            "plan_label": plan_label,
+            "summary_label": summary_label,
+        },
+        "exceptions": exceptions,
+        "missing": missing,
+        "missing_text": "、".join(inventory.get(c).label for c in missing if c in inventory),
+        "review_items": review_items,
+        "retention_counts": retention_counts,
+    }

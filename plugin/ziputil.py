@@ -25,11 +25,19 @@ def zip_datetime(when: datetime) -> tuple[int, int, int, int, int, int]:
     return (w.year, w.month, w.day, w.hour, w.minute, w.second - w.second % 2)
 
 
-def member_info(arcname: str, when: datetime, *, compress: bool) -> zipfile.ZipInfo:
+#: General-purpose flag bit 11: the member name is UTF-8 (APPNOTE 4.4.4).
+UTF8_FLAG = 0x800
+
+
+def member_info(arcname: str, when: datetime, *, compress: bool, utf8: bool = True) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(arcname, date_time=zip_datetime(when))
     info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     info.external_attr = (0o100644 & 0xFFFF) << 16
     info.create_system = 3  # Unix, so the permission bits above are honoured
+    if utf8:
+        # Python sets the flag only for non-ASCII names; setting it on every member tells
+        # every unzip tool the same thing about every name.
+        info.flag_bits |= UTF8_FLAG
     return info
 
 
@@ -47,7 +55,7 @@ def normalize_zip(path: str | Path, when: datetime) -> None:
         with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
             for info in src.infolist():
                 data = src.read(info)
-                new = member_info(info.filename, when, compress=info.compress_type != zipfile.ZIP_STORED)
+                new = member_info(info.filename, when, compress=info.compress_type != zipfile.ZIP_STORED, utf8=False)
                 dst.writestr(new, data, compresslevel=6)
         shutil.move(tmp, path)
     finally:

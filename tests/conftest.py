@@ -16,15 +16,21 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["support.webdav_server", "support.faultproxy", "support.bundletools"]
 
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test gets its own download/model cache so tests never see each other's state."""
     monkeypatch.setenv("DOSSIER_CACHE", str(tmp_path_factory.mktemp("cache")))
+    # Trained classifier models are keyed by a hash of what they were trained from, so
+    # sharing them is safe; it spares every test (and CLI subprocess) a retrain.
+    monkeypatch.setenv("DOSSIER_MODEL_CACHE", str(ROOT / ".pytest_cache" / "dossier-models"))
     monkeypatch.delenv("DOSSIER_LANG", raising=False)
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    # LibreOffice adds ~3-5 s to every bundle; tests about PDF renditions (test_render,
+    # test_determinism, the shared good_bundle fixture) switch it back on with DOSSIER_PDF=1.
+    monkeypatch.setenv("DOSSIER_PDF", "0")
 
 
 @pytest.fixture(scope="session")

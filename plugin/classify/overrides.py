@@ -52,15 +52,17 @@ class Mapping:
         entries: dict[str, str] = {}
         errors = []
         rows = csv.reader(io.StringIO(text))
+        first = True
         for lineno, row in enumerate(rows, 1):
             if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
                 continue
+            header, first = first, False
+            if header and row[0].strip().lower() in {"path", "路径", "source", "文件"}:
+                continue  # a header row (after any comment lines)
             if len(row) < 2:
                 errors.append(f"第 {lineno} 行缺少类目代码")
                 continue
             path, code = row[0].strip(), row[1].strip()
-            if lineno == 1 and path.lower() in {"path", "路径", "source"}:
-                continue
             cat = inventory.resolve(code)
             if cat is None:
                 errors.append(f"第 {lineno} 行的类目“{code}”不在清单中")

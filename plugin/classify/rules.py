@@ -21,8 +21,12 @@ LEAD_CHARS = 1500
 @dataclass
 class RuleScore:
     code: str
+    #: total evidence (title, file name, folder and leading text)
     score: float
     evidence: list[str]
+    #: the part of ``score`` that comes from the leading text (the model reads the text
+    #: too, so the combination weighs this part separately)
+    text_score: float = 0.0
 
 
 def _title_hits(title: str, cat: Category) -> list[tuple[int, str]]:
@@ -83,14 +87,16 @@ def score_rules(doc: ClassifyInput, inventory: Inventory) -> list[RuleScore]:
         if folder_hits:
             score += 0.8
             ev.append(f"所在文件夹含“{max(folder_hits, key=len)}”")
+        text_score = 0.0
         text_hits = [kw for kw in cat.keywords if kw in lead]
         if text_hits:
-            score += min(2.0, 0.7 * len(text_hits))
+            text_score += min(2.0, 0.7 * len(text_hits))
             ev.append("正文含“" + "”“".join(text_hits[:3]) + "”")
         phrase_hits = [kw for kw in cat.text_keywords if kw in lead]
         if phrase_hits:
-            score += min(1.5, 0.4 * len(phrase_hits))
+            text_score += min(1.5, 0.4 * len(phrase_hits))
             ev.append("正文含“" + "”“".join(phrase_hits[:3]) + "”")
-        results.append(RuleScore(cat.code, max(score, 0.0), ev))
+        total = max(score + text_score, 0.0)
+        results.append(RuleScore(cat.code, total, ev, min(text_score, total)))
     results.sort(key=lambda r: r.score, reverse=True)
     return results

@@ -17,13 +17,16 @@ from pathlib import Path
 from ..textnorm import nfc
 from .base import Extracted, ExtractionError, Limits
 from .docx import read_docx
+from .legacy import read_legacy
+from .ocr import read_image
+from .ofd import read_ofd
 from .official import document_date, find_doc_number, find_issuer, find_secrecy, guess_title
 from .pdf import read_pdf
 from .sniff import FORMAT_NAMES, extension_mismatch, screen_name, sniff
 from .text import read_text
 from .xlsx import read_xlsx
 
-__all__ = ["READERS", "Extracted", "ExtractionError", "Limits", "extract_document", "screen_name"]
+__all__ = ["CONVERTED", "READERS", "Extracted", "ExtractionError", "Limits", "extract_document", "screen_name"]
 
 Reader = Callable[[Path, Limits], Extracted]
 
@@ -33,7 +36,12 @@ READERS: dict[str, Reader] = {
     "docx": read_docx,
     "xlsx": read_xlsx,
     "text": read_text,
+    "ofd": read_ofd,
+    "image": read_image,
 }
+
+#: Formats read by converting them with LibreOffice first (see :mod:`.legacy`).
+CONVERTED = {"ole", "rtf", "odf"}
 
 
 def _not_readable(kind: str) -> ExtractionError:
@@ -41,8 +49,6 @@ def _not_readable(kind: str) -> ExtractionError:
         return ExtractionError("可执行程序或脚本，出于安全不收入档案包", kind="unsupported")
     if kind == "zip":
         return ExtractionError("压缩包（ZIP），请解压后逐件提交", kind="unsupported")
-    if kind == "ole":
-        return ExtractionError("旧版 Office 格式（DOC/XLS/WPS），需要安装 LibreOffice 转换后才能读取", kind="needs-tool")
     return ExtractionError(f"不支持的文件格式（{FORMAT_NAMES.get(kind, kind)}）", kind="unsupported")
 
 
@@ -67,10 +73,10 @@ def extract_document(path: str | Path, name: str, limits: Limits | None = None) 
     kind = sniff(path, name, limits)
     if size > limits.max_bytes:
         out = _by_name_only(kind, f"文件过大（{size / (1 << 20):.0f} MB，上限 {limits.max_bytes >> 20} MB），未读取正文，按文件名归类")
-    elif kind == "image":
-        out = _by_name_only(kind, "图片文件，未做文字识别（OCR），按文件名归类")
     elif kind in READERS:
         out = READERS[kind](path, limits)
+    elif kind in CONVERTED:
+        out = read_legacy(path, limits, name)
     else:
         raise _not_readable(kind)
     mismatch = extension_mismatch(kind, name)
@@ -78,6 +84,9 @@ def extract_document(path: str | Path, name: str, limits: Limits | None = None) 
         out.notes.append(mismatch)
     complete_metadata(out, name)
     return out
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _stem(name: str) -> str:
@@ -96,11 +105,18 @@ def is_neutral_name(name: str) -> bool:
     return bool(_NEUTRAL_NAME.match(_stem(name))) or not re.search(r"[\u4e00-\u9fff]{2}", _stem(name))
 
 
+def _weak_title(title: str, name: str) -> bool:
+    """A metadata title that says less than the document's own heading: none, no Chinese
+    ("scan", "Document1"), a neutral name, or just the file name (scanners write that)."""
+    t = title.strip()
+    return not t or not _HAN.search(t) or bool(_NEUTRAL_NAME.match(t)) or t == Path(name).stem.strip()
+
+
 def complete_metadata(out: Extracted, name: str) -> None:
     """Fill title, date, document number, issuing body and secrecy from the text."""
     text = out.text
     heading = guess_title(text)
-    if not out.title and heading:
+    if heading and _weak_title(out.title, name):
         out.title = heading
     if not out.title:
         stem = _stem(name)
@@ -113,7 +129,7 @@ def complete_metadata(out: Extracted, name: str) -> None:
     out.title = re.sub(r"\s+", " ", out.title).strip()
     out.doc_number = out.doc_number or find_doc_number(text)
     out.secrecy = out.secrecy or find_secrecy(text)
-    out.responsible = out.responsible or find_issuer(text)
+    out.responsible = out.responsible or find_issuer(text, out.title if not out.title_composed else "")
     if not out.date:
         out.date = document_date(text, title=out.title, name=name)
     if not out.date:

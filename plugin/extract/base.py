@@ -38,6 +38,14 @@ class Limits:
     max_sheets: int = 8
     #: Seconds one document may take to read before it becomes an exception.
     timeout: float = 60.0
+    #: Pages of a scanned PDF given to OCR (classification needs only the beginning).
+    ocr_pages: int = 2
+    #: Rendering resolution for OCR; 200 dpi reads 3号/4号 official-document type reliably.
+    ocr_dpi: int = 200
+    #: Images larger than this many pixels are downscaled before OCR (decompression guard).
+    max_pixels: int = 40_000_000
+    #: Seconds an external tool (LibreOffice, Tesseract) may run for one document.
+    tool_timeout: float = 45.0
 
 
 @dataclass

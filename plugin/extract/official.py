@@ -21,13 +21,18 @@ _DOC_NUMBER = re.compile(
 )
 _DATE_ARABIC = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _DATE_CN = re.compile(r"([〇○零一二三四五六七八九ＯO０]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月\s*([一二三四五六七八九十]{1,3})\s*日")
+_YEAR_CN = re.compile(r"([〇○零一二三四五六七八九ＯO０]{4})\s*年")
+#: Full-width digits map one-to-one onto ASCII, so positions found in the result hold.
+_FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 _DATE_ISO = re.compile(r"(?<!\d)((?:19|20)\d{2})[-./](\d{1,2})[-./](\d{1,2})(?!\d)")
 _YEAR_MONTH = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:年|年度)")
-_SECRECY = re.compile(r"^\s*(绝密|機密|机密|絕密|秘密)\s*(?:★|☆|\*|$|\s)")
+_SECRECY = re.compile(
+    r"^\s*(?:\d{6}\s+)?(?:密\s*级\s*[:：]?\s*)?(绝\s*密|機\s*密|机\s*密|絕\s*密|秘\s*密|祕\s*密)\s*(?:★|☆|\*|$|\s|[（(]?[一二三四五六七八九十\d]+年|长期|長期)"
+)
 _ISSUER_HEADER = re.compile(r"^\s*([\u4e00-\u9fff（）()]{2,30}?)\s*(?:文件|文\s*件)\s*$")
 _ISSUER_TAIL = re.compile(
-    r"^\s*([\u4e00-\u9fff（）()·]{2,40}(?:局|委|办|办公室|政府|委员会|公司|部|院|厅|处|所|中心|学校|医院|镇|乡|街道|县|市|区|会|社|站|队|组|小组))\s*$"
+    r"^\s*([\u4e00-\u9fff（）()·]{2,40}(?:局|委|办|办公室|政府|委员会|公司|集团|部|院|厅|处|所|中心|学校|医院|镇|乡|街道|县|市|区|会|社|站|队|组|小组|党组|党委))\s*$"
 )
 _NUMBERED = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+[.、]|(?:19|20)\d{2}年)")
 # Words a complete title ends with; a first line ending otherwise continues on the next.
@@ -70,6 +75,7 @@ def _valid(y: int, m: int, d: int) -> str | None:
 
 def find_dates(text: str) -> list[FoundDate]:
     """All full dates in ``text`` (Arabic, Chinese-numeral and ISO-like), in order of position."""
+    text = text.translate(_FULLWIDTH)
     out: list[FoundDate] = []
     for m in _DATE_ARABIC.finditer(text):
         iso = _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -89,7 +95,7 @@ def find_dates(text: str) -> list[FoundDate]:
 
 def find_doc_number(text: str, window: int = 1500) -> str:
     """The document number (发文字号) near the top, normalised to ``X发〔2023〕12号``."""
-    m = _DOC_NUMBER.search(text[:window])
+    m = _DOC_NUMBER.search(text[:window].translate(_FULLWIDTH))
     if not m:
         return ""
     prefix = m.group(1)
@@ -99,17 +105,23 @@ def find_doc_number(text: str, window: int = 1500) -> str:
 
 
 def find_secrecy(text: str) -> str:
-    """秘密 / 机密 / 绝密 when the document carries a secrecy marking in its first lines."""
-    for line in text.splitlines()[:6]:
-        m = _SECRECY.match(line)
+    """秘密 / 机密 / 绝密 when the document carries a secrecy marking in its first lines
+    (GB/T 9704: top left, possibly after the six-digit copy number, e.g. ``机密★5年``)."""
+    lines = [ln for ln in text.splitlines() if ln.strip()][:6]
+    for line in lines:
+        m = _SECRECY.match(line.translate(_FULLWIDTH))
         if m:
-            mark = m.group(1)
-            return {"機密": "机密", "絕密": "绝密"}.get(mark, mark)
+            mark = re.sub(r"\s+", "", m.group(1))
+            return {"機密": "机密", "絕密": "绝密", "祕密": "秘密"}.get(mark, mark)
     return ""
 
 
-def find_issuer(text: str) -> str:
-    """The issuing body: the red header line, else the signature line above the end date."""
+_ISSUER_IN_TITLE = re.compile(r"^([\u4e00-\u9fff（）()]{2,30}?(?:局|委|办|办公室|政府|委员会|公司|集团|部|院|厅|处|所|中心|学校|医院|镇|乡|街道|会|社|站|队|组|党组|党委))关于")
+
+
+def find_issuer(text: str, title: str = "") -> str:
+    """The issuing body: the red header line, else the signature line above the end date,
+    else the body named before 关于 in the title (``XX局关于……的通知``)."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     for line in lines[:5]:
         m = _ISSUER_HEADER.match(line)
@@ -117,11 +129,12 @@ def find_issuer(text: str) -> str:
             return m.group(1)
     tail = lines[-8:]
     for i, line in enumerate(tail):
-        if (_DATE_ARABIC.search(line) or _DATE_CN.search(line)) and i > 0:
+        if (_DATE_ARABIC.search(line.translate(_FULLWIDTH)) or _DATE_CN.search(line)) and i > 0:
             m = _ISSUER_TAIL.match(tail[i - 1])
             if m:
                 return m.group(1)
-    return ""
+    m = _ISSUER_IN_TITLE.match(title.strip())
+    return m.group(1) if m else ""
 
 
 def document_date(text: str, *, title: str = "", name: str = "") -> str:
@@ -137,9 +150,13 @@ def document_date(text: str, *, title: str = "", name: str = "") -> str:
         if head:
             return head[0].iso
     for src in (title, name):
+        src = src.translate(_FULLWIDTH)
         m = _YEAR.search(src) or re.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", src)
         if m:
             return m.group(1)
+        m = _YEAR_CN.search(src)
+        if m and 1900 <= cn_numeral_to_int(m.group(1)) <= 2099:
+            return str(cn_numeral_to_int(m.group(1)))
     if dates:
         return dates[0].iso
     return ""
@@ -166,7 +183,7 @@ def guess_title(text: str, max_len: int = 80) -> str:
                 and len(line) < 30
                 and not line.endswith(("：", ":", "。"))
                 and not re.search(r"[，。；]", line)
-                and not _NUMBERED.match(line)
+                and (not _NUMBERED.match(line) or (re.match(r"(?:19|20)\d{2}", line) and not _ends_open(line)))
                 and _ends_open(parts[0])
             ):
                 parts.append(line)

@@ -6,10 +6,10 @@ screens out files that are not documents at all (Office lock files, OS metadata)
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
-from .base import ExtractionError, Limits
+from .base import Limits
+from .safezip import check_archive
 
 _NOT_DOCUMENTS = {
     ".ds_store": "macOS 文件夹元数据（.DS_Store），不是文档",
@@ -35,31 +35,16 @@ def screen_name(name: str) -> str | None:
 
 
 def _zip_kind(path: Path, limits: Limits) -> str:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ExtractionError(f"文件已损坏，无法作为 Office/OFD 压缩包打开（{exc}）", kind="corrupt") from exc
-    names = {i.filename for i in infos}
-    total = 0
-    for info in infos:
-        total += info.file_size
-        if info.compress_size and info.file_size / max(info.compress_size, 1) > limits.max_ratio and info.file_size > 10 << 20:
-            raise ExtractionError(
-                f"疑似压缩炸弹：成员 {info.filename} 压缩比超过 {limits.max_ratio}:1，未解压", kind="bomb"
-            )
-    if total > limits.max_unzipped:
-        raise ExtractionError(
-            f"疑似压缩炸弹：解压后总大小 {total // (1 << 20)} MB 超过上限 {limits.max_unzipped // (1 << 20)} MB，未解压",
-            kind="bomb",
-        )
+    infos = check_archive(path, limits)
+    names = {i.filename.replace("\\", "/").lstrip("/") for i in infos}
+    lower = {n.lower() for n in names}
     if "word/document.xml" in names:
         return "docx"
     if "xl/workbook.xml" in names:
         return "xlsx"
     if "ppt/presentation.xml" in names:
         return "pptx"
-    if "OFD.xml" in names or "ofd.xml" in names:
+    if "ofd.xml" in lower:
         return "ofd"
     if "mimetype" in names:
         return "odf"

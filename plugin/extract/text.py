@@ -22,32 +22,85 @@ _COMMON = set(
 )
 
 
+def _common_chars() -> frozenset[str]:
+    from ..textnorm import to_traditional
+
+    global _COMMON_BOTH
+    if _COMMON_BOTH is None:
+        _COMMON_BOTH = frozenset(_COMMON) | frozenset(to_traditional("".join(sorted(_COMMON))))
+    return _COMMON_BOTH
+
+
+_COMMON_BOTH: frozenset[str] | None = None
+#: Bytes looked at to choose the encoding (a few thousand characters decide it).
+_SAMPLE_BYTES = 8192
+
+#: Candidate legacy encodings: (codec used to decode, name reported). cp950 is the Big5
+#: that Windows writes (Big5 plus Microsoft's extensions); GB18030 is a superset of GBK
+#: and GB2312.
+_LEGACY = (("gb18030", "gb18030"), ("cp950", "big5"))
+
+
+def _score(text: str) -> float:
+    """How much ``text`` looks like real Chinese: share of frequent characters among the
+    Han characters, minus a heavy penalty per undecodable byte."""
+    han = [c for c in text if "\u3400" <= c <= "\u9fff"]
+    if not han:
+        return -text.count("\ufffd") / max(len(text), 1) * 5
+    common = _common_chars()
+    hits = sum(1 for c in han if c in common)
+    return hits / len(han) - text.count("\ufffd") / max(len(text), 1) * 5
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    sample = data[:4096]
+    if len(sample) < 8:
+        return None
+    even = sample[0::2].count(0) / (len(sample) / 2)
+    odd = sample[1::2].count(0) / (len(sample) / 2)
+    if odd > 0.2 and even < 0.05:
+        return "utf-16-le"
+    if even > 0.2 and odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
 def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode bytes of unknown encoding; returns (text, encoding)."""
+    """Decode bytes of unknown encoding; returns (text, encoding).
+
+    UTF-8 (strict) first, since it almost never decodes text written in another encoding;
+    then GB18030 against Big5 by which decoding yields frequent Chinese characters
+    (either script) with fewer undecodable bytes; charset-normalizer for the rest.
+    """
     for bom, enc in _BOMS:
         if data.startswith(bom):
             return data.decode(enc, errors="replace"), enc
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        return data.decode(utf16, errors="replace"), utf16
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
-        if exc.start >= len(data) - 3:  # a multi-byte character cut by our read window
-            return data[: exc.start].decode("utf-8"), "utf-8"
+        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+            return data[: exc.start].decode("utf-8"), "utf-8"  # a character cut by our read window
     candidates = []
-    for enc in ("gb18030", "big5"):
-        text = data.decode(enc, errors="replace")
-        han = [c for c in text if "\u4e00" <= c <= "\u9fff"]
-        bad = text.count("\ufffd")
-        common = sum(1 for c in han if c in _COMMON)
-        score = common / (len(han) or 1) - bad / (len(text) or 1) * 5
-        candidates.append((score, enc, text))
-    if all(c[0] < 0.05 for c in candidates):
+    sample = data[:_SAMPLE_BYTES]
+    for codec, label in _LEGACY:
+        text = sample.decode(codec, errors="replace")
+        if text.endswith("\ufffd"):
+            text = text[:-1]  # a double-byte character cut by the sample window
+        candidates.append((_score(text), label, codec))
+    candidates.sort(key=lambda c: c[0], reverse=True)
+    if candidates[0][0] < 0.2:
         from charset_normalizer import from_bytes
 
         best = from_bytes(data).best()
         if best is not None:
             return str(best), best.encoding
-    candidates.sort(key=lambda c: c[0], reverse=True)
-    return candidates[0][2], candidates[0][1]
+    text = data.decode(candidates[0][2], errors="replace")
+    if text.endswith("\ufffd"):
+        text = text[:-1]  # a double-byte character cut by the read window
+    return text, candidates[0][1]
 
 
 def read_text(path: Path, limits: Limits) -> Extracted:

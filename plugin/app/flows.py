@@ -1,0 +1,461 @@
+"""The three entry points' work, as job handlers.
+
+1. Files menu: ``assemble`` — pull the folder, run the pipeline with progress, write the draft
+   bundle and its 交接书 next to the source folder (the handover folder), remember the draft.
+2. Signed certificate: ``scan`` — look for signed copies of awaiting drafts' certificates (from
+   a webhook or the poller), verify them with pyHanko; a good one queues ``archive`` (one job
+   per draft, ever) — assemble the final bundle with the signed certificate, file it into the
+   leader's dossier folder, tag it 已归档, record it in the registry, notify.
+3. Retrieval is synchronous (:func:`~.registry.fetch_bundle`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import posixpath
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..assemble import BundleMeta
+from ..connectors import Connector, ConnectorError, Entry
+from ..names import safe_component
+from ..progress import CallbackProgress
+from .cases import find_case_for, mark
+from .dms import norm, split
+from .jobs import Job, JobContext, JobFailed
+from .store import drafts, dumps, loads, now, signed_checks
+
+if TYPE_CHECKING:
+    from .service import Service
+
+log = logging.getLogger("handover_dossier.app.flows")
+
+FOLDER_MIME = "httpd/unix-directory"
+SIGNED_DIR = "交接书（已签署）"
+_NAME_TERM = re.compile(r"^(?P<leader>[^\d\-_—~ ]+?)[\-_— ]+(?P<start>(?:19|20)\d{2})\s*[\-—~至到]\s*(?P<end>(?:19|20)\d{2})$")
+
+
+# -- a read-only view of a source folder ------------------------------------------------------
+class SourceView(Connector):
+    """The source folder as the pipeline should see it: without the handover folder when that
+    lies inside it, plus (for the final bundle) the signed certificate as one more document,
+    tagged ``交接:P2`` so that it is catalogued as 交接书 whatever the classifier thinks."""
+
+    def __init__(self, base: Connector, *, exclude: str = "", extra: tuple[str, Path] | None = None) -> None:
+        self.base = base
+        self.exclude = exclude.strip("/")
+        self.extra = extra
+        self.display_url = base.display_url
+
+    def walk(self) -> Iterator[Entry]:
+        for e in self.base.walk():
+            if self.exclude and (e.path == self.exclude or e.path.startswith(self.exclude + "/")):
+                continue
+            if self.extra and e.path == self.extra[0]:
+                continue
+            yield e
+        if self.extra:
+            path, local = self.extra
+            data = local.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            yield Entry(path=path, size=len(data), id=f"signed-{digest[:16]}", etag=digest[:16],
+                        tags=("交接:P2",), ref=str(local), content_type="application/pdf")
+
+    def open(self, entry: Entry) -> AbstractContextManager[BinaryIO]:
+        if self.extra and entry.path == self.extra[0]:
+            return open(self.extra[1], "rb")
+        return self.base.open(entry)
+
+    def local_path(self, entry: Entry) -> Path | None:
+        if self.extra and entry.path == self.extra[0]:
+            return self.extra[1]
+        return self.base.local_path(entry)
+
+    def put(self, path: str, source: Path) -> Entry:
+        raise ConnectorError("来源文件夹只读")
+
+    def mkdirs(self, path: str) -> None:
+        raise ConnectorError("来源文件夹只读")
+
+    def close(self) -> None:
+        self.base.close()
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def parse_nodes(body: Any) -> list[dict[str, Any]]:
+    """Files-menu payload -> nodes: ``{"files": [NodeInfo, ...]}`` (AppAPI on NC 28+, v2
+    actions) or one bare NodeInfo (NC 27, ``appapi-exapp-received-file-action.json``)."""
+    if isinstance(body, dict) and isinstance(body.get("files"), list):
+        nodes = body["files"]
+    elif isinstance(body, dict) and "fileId" in body:
+        nodes = [body]
+    else:
+        raise ValueError("请求内容不是文件菜单动作的格式")
+    out = []
+    for n in nodes:
+        if not isinstance(n, dict) or "name" not in n or "fileId" not in n:
+            raise ValueError("文件菜单动作缺少 fileId 或 name")
+        out.append(n)
+    return out
+
+
+def node_path(node: dict[str, Any]) -> str:
+    directory = str(node.get("directory") or "/")
+    return norm(posixpath.join(directory, str(node["name"])))
+
+
+def is_folder(node: dict[str, Any]) -> bool:
+    return node.get("mime") == FOLDER_MIME or node.get("fileType") == "dir"
+
+
+def handover_path(settings: Any, source: str, meta: BundleMeta) -> str:
+    parent, name = split(source)
+    return norm(settings.handover_folder.format(parent=parent.rstrip("/"), name=name, leader=meta.leader,
+                                                unit=meta.unit, post=meta.post))
+
+
+def dossier_path(settings: Any, source: str, meta: BundleMeta) -> str:
+    parent, name = split(source)
+    return norm(settings.dossier_folder.format(parent=parent.rstrip("/"), name=name, leader=meta.leader or name,
+                                               unit=meta.unit, post=meta.post))
+
+
+def relative_inside(child: str, parent: str) -> str:
+    """``child`` relative to ``parent`` when it lies inside it, else ''."""
+    c, p = norm(child), norm(parent)
+    return c[len(p):].strip("/") if c.startswith(p.rstrip("/") + "/") else ""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _download(conn: Connector, entry: Entry, dest: Path) -> Path:
+    with conn.open(entry) as src, open(dest, "wb") as out:
+        shutil.copyfileobj(src, out, 1 << 20)
+    return dest
+
+
+# -- 1. Files menu --------------------------------------------------------------------------------
+def enqueue_assemble(svc: Service, node: dict[str, Any], user: str) -> tuple[Job, bool]:
+    path = node_path(node)
+    file_id = str(node.get("fileId", ""))
+    etag = str(node.get("etag", "")).strip('"')
+    payload = {"path": path, "file_id": file_id, "etag": etag, "name": str(node["name"])}
+    job, created = svc.queue.enqueue("assemble", f"assemble:{user}:{file_id}:{etag}", payload, user=user,
+                                     title=f"生成交接档案包：{path}")
+    if created:
+        svc.notifier.notify(user, "queued", f"已开始生成交接档案包：{node['name']}",
+                            "任务已排队，可在“交接档案”进度页面查看进度。", link=svc.status_link(file_id),
+                            object_id=f"job-{job.id}-queued")
+    return job, created
+
+
+def assemble_job(svc: Service, ctx: JobContext) -> dict[str, Any]:
+    from ..pipeline import AssembleError, assemble
+    from .certificate import info_from_index, render_certificate
+
+    job = ctx.job
+    path = norm(job.payload["path"])
+    _parent, name = split(path)
+    meta, case = svc.meta_for(path)
+    hpath = handover_path(svc.settings, path, meta)
+    work = svc.settings.work_dir / f"job-{job.id}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        src = SourceView(svc.dms.connector(path, job.user), exclude=relative_inside(hpath, path))
+        draft = work / "draft.zip"
+        try:
+            result = assemble(src, draft, meta=meta, inventory=svc.inventory, progress=CallbackProgress(ctx.progress),
+                              workers=1)
+        except AssembleError as exc:
+            raise JobFailed(str(exc)) from None
+        finally:
+            src.close()
+        draft_sha = _sha256(draft)
+        draft_name = safe_component(f"{name}-档案包草稿.zip", fallback="档案包草稿.zip")
+        cert_name = safe_component(f"{name}-交接书.pdf", fallback="交接书.pdf")
+        cert = render_certificate(info_from_index(result.index, draft_name, draft_sha, marker=f"job-{job.id}"),
+                                  svc.settings.roles, work / "cert.pdf")
+        ctx.progress("file", 0, 2)
+        try:
+            svc.ensure_folder(hpath, job.user)
+            hconn = svc.dms.connector(hpath, job.user)
+            try:
+                hconn.put(draft_name, draft)
+                ctx.progress("file", 1, 2)
+                cert_entry = hconn.put(cert_name, cert)
+                ctx.progress("file", 2, 2)
+            finally:
+                hconn.close()
+        except ConnectorError as exc:
+            raise JobFailed(f"写入交接文件夹失败：{exc}") from None
+        summary = result.index["summary"]
+        with svc.engine.begin() as c:
+            c.execute(update(drafts).where(drafts.c.user == job.user, drafts.c.source_path == path,
+                                           drafts.c.status == "awaiting").values(status="superseded"))
+            draft_id = c.execute(drafts.insert().values(
+                job_id=job.id, user=job.user, source_path=path, source_id=job.payload.get("file_id", ""),
+                source_etag=job.payload.get("etag", ""), handover_path=hpath, draft_name=draft_name, cert_name=cert_name,
+                cert_key=cert_entry.key, cert_etag=cert_entry.etag, meta=dumps(meta.__dict__),
+                archival_code=result.index["bundle"]["archival_code"], status="awaiting",
+                case_id=case.id if case else None, created=now(),
+            )).inserted_primary_key[0]
+        if case is not None:
+            mark(svc.engine, case.id, draft_at=now())
+        return {
+            "draft_id": int(draft_id), "handover_path": hpath, "draft_name": draft_name, "cert_name": cert_name,
+            "archival_code": result.index["bundle"]["archival_code"], "sha256": draft_sha,
+            "items": summary["items"], "exceptions": summary["exceptions"], "needs_review": summary["needs_review"],
+            "documents": summary["documents"], "missing": result.index["missing"],
+            "leader": meta.leader, "name": name,
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# -- 2. Signed certificates -------------------------------------------------------------------
+def enqueue_scan(svc: Service, key: str, paths: list[str] | None = None, reason: str = "poll") -> tuple[Job, bool]:
+    return svc.queue.enqueue("scan", key, {"paths": paths or [], "reason": reason}, title="检查已签署的交接书")
+
+
+def _awaiting(svc: Service) -> list[dict[str, Any]]:
+    with svc.engine.connect() as c:
+        return [dict(r._mapping) for r in c.execute(select(drafts).where(drafts.c.status == "awaiting").order_by(drafts.c.id))]
+
+
+def _claim_check(svc: Service, draft_id: int, entry: Entry) -> int | None:
+    """Record that (draft, file, etag) is being checked; None when it was checked before."""
+    try:
+        with svc.engine.begin() as c:
+            return int(c.execute(signed_checks.insert().values(
+                draft_id=draft_id, file_key=entry.key, etag=entry.etag, name=entry.name, ok=False, result="{}",
+                created=now())).inserted_primary_key[0])
+    except IntegrityError:
+        with svc.engine.connect() as c:
+            row = c.execute(select(signed_checks).where(
+                signed_checks.c.draft_id == draft_id, signed_checks.c.file_key == entry.key,
+                signed_checks.c.etag == entry.etag)).first()
+        # An unfinished check (the process died during it) is done again.
+        return int(row.id) if row is not None and row.result == "{}" else None
+
+
+def scan_job(svc: Service, ctx: JobContext) -> dict[str, Any]:
+    from .signing import check_certificate
+
+    paths = [norm(p) for p in ctx.job.payload.get("paths") or [] if p]
+    checked, queued, rejected = 0, [], []
+    work = svc.settings.work_dir / f"scan-{ctx.job.id}"
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        for d in _awaiting(svc):
+            if paths and not any(p == d["handover_path"] or p.startswith(d["handover_path"] + "/") for p in paths):
+                continue
+            stem = d["cert_name"][:-4] if d["cert_name"].lower().endswith(".pdf") else d["cert_name"]
+            try:
+                conn = svc.dms.connector(d["handover_path"], d["user"])
+            except ConnectorError as exc:
+                log.warning("cannot open handover folder of draft %s: %s", d["id"], exc)
+                continue
+            try:
+                try:
+                    entries = [e for e in conn.walk() if "/" not in e.path and e.name.lower().endswith(".pdf")
+                               and e.name.startswith(stem) and not e.problem]
+                except ConnectorError as exc:
+                    log.warning("cannot list handover folder of draft %s: %s", d["id"], exc)
+                    continue
+                for e in entries:
+                    if (e.key, e.etag) == (d["cert_key"], d["cert_etag"]):
+                        continue  # our own unsigned certificate, untouched
+                    check_id = _claim_check(svc, d["id"], e)
+                    if check_id is None:
+                        continue
+                    local = _download(conn, e, work / f"{check_id}.pdf")
+                    res = check_certificate(local, svc.settings.roles, trust_root=svc.settings.trust_root,
+                                            match=svc.settings.signer_match)
+                    checked += 1
+                    with svc.engine.begin() as c:
+                        c.execute(update(signed_checks).where(signed_checks.c.id == check_id)
+                                  .values(ok=res.ok, result=dumps(res.as_json())))
+                    if res.ok:
+                        job, _ = svc.queue.enqueue("archive", f"archive:{d['id']}", {
+                            "draft_id": d["id"], "cert_path": e.path, "cert_key": e.key, "cert_etag": e.etag,
+                        }, user=d["user"], title=f"归档交接档案包：{d['source_path']}")
+                        queued.append(job.id)
+                    elif not res.unsigned:
+                        rejected.append(e.name)
+                        svc.notifier.notify(d["user"], "sign-invalid", f"交接书签署未完成或无效，暂不归档：{e.name}",
+                                            res.reason, link=svc.dms.link(d["handover_path"]),
+                                            object_id=f"check-{check_id}")
+            finally:
+                conn.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return {"checked": checked, "archive_jobs": queued, "rejected": rejected}
+
+
+def archive_job(svc: Service, ctx: JobContext) -> dict[str, Any]:
+    from ..filing import ARCHIVED_TAG, FilingError, file_bundle
+    from ..pipeline import AssembleError, assemble
+    from .registry import Filed, record_bundle
+    from .signing import check_certificate
+
+    p = ctx.job.payload
+    with svc.engine.connect() as c:
+        row = c.execute(select(drafts).where(drafts.c.id == p["draft_id"])).first()
+    if row is None:
+        raise JobFailed("找不到对应的档案包草稿记录")
+    d = dict(row._mapping)
+    if d["status"] == "archived":
+        return {"skipped": True, "bundle_id": d["bundle_id"]}
+    meta = BundleMeta(**loads(d["meta"]))
+    work = svc.settings.work_dir / f"job-{ctx.job.id}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        # Re-read and re-verify the signed certificate: it may have changed since the scan.
+        hconn = svc.dms.connector(d["handover_path"], d["user"])
+        try:
+            entry = hconn.stat(p["cert_path"])
+            if entry is None:
+                raise JobFailed(f"签署后的交接书已不存在：{p['cert_path']}")
+            signed = _download(hconn, entry, work / safe_component(entry.name, fallback="交接书.pdf"))
+        except ConnectorError as exc:
+            raise JobFailed(f"读取签署后的交接书失败：{exc}") from None
+        finally:
+            hconn.close()
+        check = check_certificate(signed, svc.settings.roles, trust_root=svc.settings.trust_root,
+                                  match=svc.settings.signer_match)
+        if not check.ok:
+            raise JobFailed(f"交接书签名校验未通过，未归档：{check.reason}")
+        src = SourceView(svc.dms.connector(d["source_path"], d["user"]),
+                         exclude=relative_inside(d["handover_path"], d["source_path"]),
+                         extra=(f"{SIGNED_DIR}/{signed.name}", signed))
+        final = work / "final.zip"
+        try:
+            result = assemble(src, final, meta=meta, inventory=svc.inventory, progress=CallbackProgress(ctx.progress),
+                              workers=1)
+        except AssembleError as exc:
+            raise JobFailed(str(exc)) from None
+        finally:
+            src.close()
+        code = result.index["bundle"]["archival_code"]
+        dpath = dossier_path(svc.settings, d["source_path"], meta)
+        bundle_name = safe_component(f"{meta.leader or split(d['source_path'])[1]}-离任交接档案-{code}.zip",
+                                     fallback="离任交接档案.zip")
+        ctx.progress("file", 0, 1)
+        try:
+            svc.ensure_folder(dpath, d["user"])
+            dconn = svc.dms.connector(dpath, d["user"])
+            try:
+                filed = file_bundle(final, dconn, name=bundle_name, tag=ARCHIVED_TAG)
+            finally:
+                dconn.close()
+        except (FilingError, ConnectorError) as exc:
+            raise JobFailed(str(exc)) from None
+        ctx.progress("file", 1, 1)
+        source_tagged = False
+        try:
+            sconn = svc.dms.connector(d["source_path"], d["user"])
+            try:
+                source_tagged = sconn.tag("", ARCHIVED_TAG)
+            finally:
+                sconn.close()
+        except Exception as exc:  # best effort: the bundle is filed already, record it whatever happens
+            log.warning("source folder not tagged: %s", exc)
+        bundle_id = record_bundle(svc.engine, result.index,
+                                  Filed(svc.dms.kind, d["user"], dpath, bundle_name, _sha256(final), final.stat().st_size),
+                                  draft_id=d["id"], signatures=check.as_json())
+        with svc.engine.begin() as c:
+            c.execute(update(drafts).where(drafts.c.id == d["id"]).values(status="archived", archived_at=now(),
+                                                                             bundle_id=bundle_id))
+        if d["case_id"]:
+            mark(svc.engine, d["case_id"], filed_at=now(), status="closed")
+        return {"archival_code": code, "folder": dpath, "name": bundle_name, "bundle_id": bundle_id,
+                "tagged": filed.tagged, "source_tagged": source_tagged, "skipped_upload": filed.skipped,
+                "leader": meta.leader, "items": result.index["summary"]["items"],
+                "signers": [s.signer for s in check.signatures]}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# -- notifications when a job ends ------------------------------------------------------------
+def on_finished(svc: Service, job: Job) -> None:
+    r = job.result
+    if job.kind == "assemble":
+        name = job.payload.get("name") or job.payload.get("path", "")
+        if job.status == "done":
+            miss = len(r.get("missing", []))
+            svc.notifier.notify(
+                job.user, "done", f"交接档案包草稿已生成：{name}",
+                f"共 {r.get('documents', 0)} 份文件：收入 {r.get('items', 0)} 件，未能收入 {r.get('exceptions', 0)} 件，"
+                f"缺少 {miss} 个类目。请各方在“{r.get('handover_path', '')}”中签署《{r.get('cert_name', '交接书')}》，"
+                "签署完成后系统自动归档。",
+                link=svc.dms.link(r.get("handover_path", "")) or svc.status_link(job.payload.get("file_id", "")),
+                object_id=f"job-{job.id}-done")
+        else:
+            svc.notifier.notify(job.user, "failed", f"生成交接档案包失败：{name}", job.error,
+                                link=svc.status_link(job.payload.get("file_id", "")), object_id=f"job-{job.id}-failed")
+    elif job.kind == "archive":
+        if job.status == "done" and not r.get("skipped"):
+            svc.notifier.notify(
+                job.user, "archived", f"交接档案包已归档：{r.get('leader', '')}",
+                f"档号 {r.get('archival_code', '')}，已归档到“{r.get('folder', '')}”（{r.get('name', '')}），"
+                "并标记“已归档”。", link=svc.dms.link(r.get("folder", "")), object_id=f"job-{job.id}-archived")
+        elif job.status == "failed":
+            svc.notifier.notify(job.user, "failed", "交接档案包自动归档失败", job.error,
+                                object_id=f"job-{job.id}-failed")
+
+
+def local_folder_etag(root: Path) -> str:
+    """A folder "etag" for local folders: changes whenever a file below is added, removed,
+    renamed or modified (Nextcloud gives one; the local DMS has to compute it)."""
+    h = hashlib.sha1()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for f in sorted(filenames):
+            p = Path(dirpath) / f
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            h.update(f"{p.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()[:16]
+
+
+def meta_from_name(name: str) -> BundleMeta:
+    """"张三-2019-2024" -> leader 张三, term 2019-01-01 – 2024-12-31 (the years named, whole);
+    anything else -> leader = folder name. Exact dates come from a handover case."""
+    m = _NAME_TERM.match(name.strip())
+    if m:
+        return BundleMeta(leader=m["leader"], term_start=f"{m['start']}-01-01", term_end=f"{m['end']}-12-31")
+    return BundleMeta(leader=name.strip())
+
+
+def meta_for(svc: Service, path: str) -> tuple[BundleMeta, Any]:
+    _parent, name = split(path)
+    case = find_case_for(svc.engine, path)
+    if case is not None:
+        meta = BundleMeta(leader=case.leader, post=case.post, unit=case.unit, term_start=case.term_start,
+                          term_end=case.term_end, incoming=case.incoming, fonds=svc.settings.fonds)
+        if not (meta.term_start or meta.term_end):
+            guess = meta_from_name(name)
+            meta.term_start, meta.term_end = guess.term_start, guess.term_end
+        return meta, case
+    meta = meta_from_name(name)
+    meta.fonds = svc.settings.fonds
+    return meta, None

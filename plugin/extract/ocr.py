@@ -1,0 +1,163 @@
+"""Text from scans: OCR with Tesseract (Simplified + Traditional Chinese data).
+
+Scanned PDFs and photographed pages have no text layer; without text the classifier can
+only go by the file name. Tesseract (Debian ``tesseract-ocr`` with ``-chi-sim`` and
+``-chi-tra``) runs as a subprocess on the first pages only (``Limits.ocr_pages``),
+rendered by PDFium; one call reads all pages so the language models load once.
+
+When Tesseract or its Chinese data is missing, :class:`OcrUnavailable` says so in
+Chinese and the caller keeps the document as an item classified by name, flagged for
+review. ``DOSSIER_TESSERACT`` names the binary explicitly (an empty value or a path that
+does not exist switches OCR off).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from .base import Extracted, Limits
+
+#: Languages used when installed, in order of preference.
+LANGUAGES = ("chi_sim", "chi_tra")
+
+_CJK = r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]"
+_SPACE_BETWEEN_CJK = re.compile(rf"(?<={_CJK})[ \t]+(?={_CJK})")
+
+
+class OcrUnavailable(Exception):
+    """OCR cannot run here; ``reason`` is a Chinese sentence for the archivist."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def tesseract_binary() -> str | None:
+    """Path of the Tesseract binary, or None when it is not installed (or switched off)."""
+    if "DOSSIER_TESSERACT" in os.environ:
+        value = os.environ["DOSSIER_TESSERACT"].strip()
+        return value if value and Path(value).is_file() and os.access(value, os.X_OK) else None
+    return shutil.which("tesseract")
+
+
+@lru_cache(maxsize=4)
+def _languages(binary: str) -> tuple[str, ...]:
+    try:
+        res = subprocess.run([binary, "--list-langs"], capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    listed = set(res.stdout.split()) | set(res.stderr.split())
+    return tuple(lang for lang in LANGUAGES if lang in listed)
+
+
+def ocr_setup() -> tuple[str, str]:
+    """``(binary, "chi_sim+chi_tra")`` or raise :class:`OcrUnavailable` with the reason."""
+    binary = tesseract_binary()
+    if not binary:
+        raise OcrUnavailable("未安装 Tesseract（tesseract-ocr），未做文字识别")
+    langs = _languages(binary)
+    if not langs:
+        raise OcrUnavailable("Tesseract 缺少中文识别数据（tesseract-ocr-chi-sim / chi-tra），未做文字识别")
+    return binary, "+".join(langs)
+
+
+def clean_ocr_text(text: str) -> str:
+    """Drop the spaces Tesseract puts between Chinese characters; tidy blank lines."""
+    text = text.replace("\f", "\n")
+    text = _SPACE_BETWEEN_CJK.sub("", text)
+    lines = [ln.strip() for ln in text.splitlines()]
+    return "\n".join(ln for ln in lines if ln)
+
+
+def _run_tesseract(images: list[Path], workdir: Path, limits: Limits) -> str:
+    binary, langs = ocr_setup()
+    listing = workdir / "pages.txt"
+    listing.write_text("\n".join(str(p) for p in images) + "\n", encoding="utf-8")
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")  # one core per document; workers run in parallel
+    cmd = [binary, str(listing), "stdout", "-l", langs, "--psm", "3", "--dpi", str(limits.ocr_dpi)]
+    try:
+        res = subprocess.run(
+            cmd, capture_output=True, timeout=min(limits.tool_timeout, limits.timeout * 0.8), env=env, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise OcrUnavailable(f"文字识别超时（超过 {limits.tool_timeout:.0f} 秒），未做文字识别") from exc
+    except OSError as exc:
+        raise OcrUnavailable(f"无法运行 Tesseract（{exc.strerror or exc}），未做文字识别") from exc
+    if res.returncode != 0:
+        raise OcrUnavailable("文字识别失败（Tesseract 报错），未做文字识别")
+    return clean_ocr_text(res.stdout.decode("utf-8", "replace"))
+
+
+def ocr_pdf(path: Path, limits: Limits) -> str:
+    """OCR text of the first ``limits.ocr_pages`` pages of a PDF."""
+    import pypdfium2 as pdfium
+
+    ocr_setup()  # fail fast, before rendering anything
+    with tempfile.TemporaryDirectory(prefix="dossier-ocr-") as tmp:
+        work = Path(tmp)
+        images: list[Path] = []
+        doc = pdfium.PdfDocument(str(path))
+        try:
+            for i in range(min(len(doc), limits.ocr_pages)):
+                page = doc[i]
+                w, h = page.get_size()  # points
+                scale = limits.ocr_dpi / 72
+                if w * h * scale * scale > limits.max_pixels:
+                    scale = (limits.max_pixels / max(w * h, 1)) ** 0.5
+                bitmap = page.render(scale=scale, grayscale=True)
+                img = work / f"page-{i:03d}.png"
+                bitmap.to_pil().save(img)
+                bitmap.close()
+                page.close()
+                images.append(img)
+        finally:
+            doc.close()
+        if not images:
+            return ""
+        return _run_tesseract(images, work, limits)
+
+
+def ocr_image(path: Path, limits: Limits) -> str:
+    """OCR text of an image file (photographed or scanned page)."""
+    from PIL import Image
+
+    ocr_setup()
+    with tempfile.TemporaryDirectory(prefix="dossier-ocr-") as tmp:
+        work = Path(tmp)
+        Image.MAX_IMAGE_PIXELS = limits.max_pixels * 4  # beyond this Pillow refuses (bomb guard)
+        with Image.open(path) as im:
+            im.draft("L", (4000, 4000))  # JPEG: decode at reduced size directly
+            im = im.convert("L")
+            if im.width * im.height > limits.max_pixels:
+                f = (limits.max_pixels / (im.width * im.height)) ** 0.5
+                im = im.resize((max(1, int(im.width * f)), max(1, int(im.height * f))))
+            img = work / "image.png"
+            im.save(img)
+        return _run_tesseract([img], work, limits)
+
+
+def read_image(path: Path, limits: Limits) -> Extracted:
+    """Reader for image files: OCR when available, else classified by name for review."""
+    out = Extracted(format="image", pages=1)
+    try:
+        text = ocr_image(path, limits)
+    except OcrUnavailable as exc:
+        out.needs_review = True
+        out.notes.append(f"图片文件，{exc.reason}，按文件名归类")
+        return out
+    except Exception as exc:  # Pillow: truncated, unknown or bomb-sized image data
+        out.needs_review = True
+        out.notes.append(f"图片无法解码（{type(exc).__name__}），按文件名归类")
+        return out
+    out.text = text[: limits.max_chars]
+    out.notes.append("图片已做文字识别（OCR）")
+    if len(out.text.strip()) < 10:
+        out.needs_review = True
+        out.notes.insert(0, "图片中未识别出文字，按文件名归类")
+    return out
