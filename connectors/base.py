@@ -74,6 +74,15 @@ class Connector(ABC):
     #: Location shown to users and recorded in the bundle; credentials already removed.
     display_url: str = ""
 
+    #: True when :meth:`open` honours ``offset`` (HTTP Range): interrupted downloads resume.
+    supports_range: bool = False
+
+    @property
+    def cache_namespace(self) -> str:
+        """What makes :attr:`Entry.key` unique across sources; the fetch cache is keyed by
+        it together with the entry's id and etag."""
+        return self.display_url
+
     @abstractmethod
     def walk(self) -> Iterator[Entry]:
         """Yield every file below the root (folders are walked, not yielded).
@@ -82,9 +91,28 @@ class Connector(ABC):
         with ``problem`` set, so that nothing is silently dropped.
         """
 
+    def walk_modified(self, start: str, end: str) -> Iterator[Entry]:
+        """Only the documents last modified within ``start``..``end`` (ISO dates), for
+        ``--only-term``. Servers with a search API answer it there (Nextcloud: DAV SEARCH);
+        this default lists the tree and filters. Unreadable entries are still yielded."""
+        import datetime as dt
+
+        # Term dates are Chinese calendar days (UTC+8), whatever the machine's time zone.
+        cst = dt.timezone(dt.timedelta(hours=8))
+        lo = dt.datetime.combine(dt.date.fromisoformat(str(start)), dt.time(), cst).timestamp() if start else float("-inf")
+        hi = (
+            dt.datetime.combine(dt.date.fromisoformat(str(end)) + dt.timedelta(days=1), dt.time(), cst).timestamp()
+            if end
+            else float("inf")
+        )
+        for e in self.walk():
+            if e.problem or e.mtime is None or lo <= e.mtime < hi:
+                yield e
+
     @abstractmethod
-    def open(self, entry: Entry) -> AbstractContextManager[BinaryIO]:
-        """Open a document for streaming reads."""
+    def open(self, entry: Entry, offset: int = 0) -> AbstractContextManager[BinaryIO]:
+        """Open a document for streaming reads, from byte ``offset`` when the connector
+        :attr:`supports_range` (otherwise ``offset`` must be 0)."""
 
     def local_path(self, entry: Entry) -> Path | None:
         """A readable local file holding the document's bytes, when the source is local.

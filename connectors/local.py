@@ -85,11 +85,16 @@ class LocalConnector(Connector):
             ref=str(native),
         )
 
-    def open(self, entry: Entry) -> BinaryIO:
+    supports_range = True
+
+    def open(self, entry: Entry, offset: int = 0) -> BinaryIO:
         try:
-            return open(entry.ref or self.root / entry.path, "rb")
+            f = open(entry.ref or self.root / entry.path, "rb")  # noqa: SIM115 - the caller closes it
         except OSError as exc:
             raise DocumentUnavailable(f"无法打开 {entry.path}：{exc.strerror}") from exc
+        if offset:
+            f.seek(offset)
+        return f
 
     def local_path(self, entry: Entry) -> Path | None:
         return Path(entry.ref) if entry.ref else self.root / entry.path

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# ../shared beside the checkout (read-only); DOSSIER_SHARED points elsewhere when the
+# checkout lives somewhere else.
+SHARED = Path(os.environ.get("DOSSIER_SHARED") or ROOT.parent / "shared")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 pytest_plugins: list[str] = ["support.webdav_server", "support.faultproxy", "support.bundletools"]

@@ -10,6 +10,7 @@ To add a format: write ``read_xxx(path, limits) -> Extracted`` in a module here,
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,12 @@ from .pdf import read_pdf
 from .sniff import FORMAT_NAMES, extension_mismatch, screen_name, sniff
 from .text import read_text
 from .xlsx import read_xlsx
+
+# Parsers log English warnings about malformed files ("EOF marker not found") straight to
+# stderr, also inside worker processes. Every problem they hint at reaches the archivist as
+# a Chinese reason or note instead, so keep them quiet wherever this package is imported.
+for _name in ("pypdf", "pdfminer", "openpyxl"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 __all__ = ["CONVERTED", "READERS", "Extracted", "ExtractionError", "Limits", "extract_document", "screen_name"]
 

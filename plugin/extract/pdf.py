@@ -107,7 +107,7 @@ def _read_with_pypdf(path: Path, limits: Limits, pdfium_error: str) -> Extracted
     except ExtractionError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError, AttributeError) as exc:
-        raise ExtractionError(f"PDF 文件已损坏，无法解析（{pdfium_error or type(exc).__name__}）", kind="corrupt") from exc
+        raise ExtractionError(f"PDF 文件已损坏，无法解析（{_pdfium_reason(pdfium_error)}）", kind="corrupt") from exc
     if n == 0:
         raise ExtractionError("PDF 文件已损坏：没有可读取的页面", kind="corrupt")
     out = Extracted(format="pdf", text="\n".join(texts)[: limits.max_chars], pages=n)
@@ -116,3 +116,21 @@ def _read_with_pypdf(path: Path, limits: Limits, pdfium_error: str) -> Extracted
         out.needs_review = True
         out.notes.insert(0, "PDF 无文字层（可能是扫描件），结构有误无法做文字识别，按文件名归类")
     return out
+
+
+_PDFIUM_REASONS = {
+    "data format error": "文件结构损坏或不完整，可能在保存或传输时被截断",
+    "file error": "文件无法打开或读取",
+    "page error": "页面对象损坏",
+    "security error": "加密方式不受支持",
+    "unsupported security scheme": "加密方式不受支持",
+}
+
+
+def _pdfium_reason(message: str) -> str:
+    """A Chinese reason for PDFium's English load error (never shown to users verbatim)."""
+    low = message.lower()
+    for key, reason in _PDFIUM_REASONS.items():
+        if key in low:
+            return reason
+    return "文件结构无法识别"
