@@ -90,6 +90,7 @@ def cmd_assemble(args: argparse.Namespace) -> int:
             progress=progress,
             fetch_threads=args.fetch_threads,
             only_term=args.only_term,
+            reuse=not args.rebuild,
         )
     except AssembleError as exc:
         return _fail(str(exc))
@@ -128,7 +129,10 @@ def _filed(res) -> None:
 
 def _summary(data: dict[str, Any], inventory) -> None:
     s = data["summary"]
-    _print(f"档案包已生成：{data['bundle']}")
+    if data.get("up_to_date"):
+        _print(f"档案包已是最新：{data['bundle']}（来源文件与选项均未变化，未重新生成；如需重新生成请加 --rebuild）")
+    else:
+        _print(f"档案包已生成：{data['bundle']}")
     _print(f"  档号：{data['archival_code']}")
     _print(
         f"  共 {s['documents']} 份文件：收入 {s['items']} 件，例外 {s['exceptions']} 件；待人工复核 {s['needs_review']} 件"
@@ -379,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file-to", help="生成后归档到此文件夹或地址（本地文件夹、WebDAV 或 Nextcloud 地址）")
     p.add_argument("--only-term", action="store_true", help="只收入任期内（按修改时间）的文件；需同时给出任期起止日期")
     p.add_argument("--fetch-threads", type=int, default=8, help="同时下载的文件数（默认 8）")
+    p.add_argument("--rebuild", action="store_true", help="即使来源和选项均未变化也重新生成档案包")
     p.add_argument("--json", action="store_true", help="输出机读结果（JSON）")
     p.set_defaults(func=cmd_assemble)
 
@@ -428,6 +433,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .app.commands import add_parsers as _add_app_parsers
 
     _add_app_parsers(sub)
+    # worker / batch: the scale-out on Redis (RQ)
+    from .scale.cli import add_parsers as _add_scale_parsers
+
+    _add_scale_parsers(sub)
     return parser
 
 

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from .connectors import Connector, ConnectorError, DocumentUnavailable, Entry
 from .hashing import MultiHasher, bag_algorithms, digest_file
+from .oserrors import os_error_reason
 
 try:  # advisory locks keep two runs sharing one cache from writing the same .part
     import fcntl
@@ -63,6 +64,8 @@ class Fetched:
     updated: bool = False
     #: Came over the network in this run (possibly 0 bytes: empty, or fully resumed).
     transferred: bool = False
+    #: A local document whose digests were known from an earlier run (same file, unchanged).
+    digests_cached: bool = False
 
 
 @dataclass
@@ -75,6 +78,11 @@ class FetchStats:
     local: int = 0
     bytes_downloaded: int = 0
     bytes_total: int = 0
+    #: Bytes of the documents taken from the download cache / read in place (local source).
+    bytes_cached: int = 0
+    bytes_local: int = 0
+    #: Local documents whose digests came from the digest cache (no re-hashing).
+    digests_cached: int = 0
     #: Downloaded because the server's version changed since the cached one.
     updated: int = 0
     #: Downloaded for the first time.
@@ -95,6 +103,7 @@ class FetchStats:
             self.bytes_total += f.size
             if f.from_cache:
                 self.cached += 1
+                self.bytes_cached += f.size
             elif f.transferred:
                 self.downloaded += 1
                 self.bytes_downloaded += f.downloaded_bytes
@@ -107,6 +116,9 @@ class FetchStats:
                     self.bytes_resumed += f.resumed_bytes
             else:
                 self.local += 1
+                self.bytes_local += f.size
+                if f.digests_cached:
+                    self.digests_cached += 1
 
     def retried(self, n: int = 1) -> None:
         with self._lock:
@@ -175,6 +187,11 @@ class Fetcher:
         self._locks_guard = threading.Lock()
         self._cancel = threading.Event()
 
+    def cancel(self) -> None:
+        """Stop :meth:`fetch_all` from another thread: downloads in flight stop at their next
+        read and keep their ``.part`` for the next run."""
+        self._cancel.set()
+
     def fetch_all(self, entries: list[Entry], threads: int = 8) -> Iterator[tuple[Entry, Fetched | DocumentUnavailable]]:
         """Fetch ``entries`` with ``threads`` parallel downloads, yielding each as it is done:
         ``(entry, Fetched)``, or ``(entry, DocumentUnavailable)`` for a document that cannot
@@ -203,17 +220,40 @@ class Fetcher:
             self.stats.server_retries += getattr(http, "retries", 0) - retries_before
 
     def fetch(self, entry: Entry) -> Fetched:
+        if self._cancel.is_set():
+            raise ConnectorError("获取已中止")
         local = self.connector.local_path(entry)
-        if local is not None:
-            try:
-                digests, size = digest_file(local, self.algorithms)
-            except OSError as exc:
-                raise DocumentUnavailable(f"无法读取：{exc.strerror or exc}") from exc
-            f = Fetched(entry, local, digests, size)
-        else:
-            f = self._download(entry)
+        f = self._local(entry, local) if local is not None else self._download(entry)
         self.stats.add(f)
         return f
+
+    # -- local sources -----------------------------------------------------------------
+    def _local(self, entry: Entry, local: Path) -> Fetched:
+        """A local document is read in place; its digests are computed once and kept in
+        the cache under the file's identity (device, inode, size, mtime and ctime: any
+        write changes the ctime), so a re-run does not hash an unchanged file again.
+        (The assemble stage re-checks SHA-256 as it copies each file into the bundle.)"""
+        try:
+            st = os.stat(local)
+        except OSError as exc:
+            raise DocumentUnavailable(f"无法读取：{os_error_reason(exc)}") from exc
+        note = None
+        if self.cache is not None:
+            ident = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+            key = hashlib.sha256(f"local\0{ident}".encode()).hexdigest()
+            note = self.cache / "digests" / key[:2] / f"{key}.json"
+            known = (_read_json(note) or {}).get("digests") or {}
+            if all(alg in known for alg in self.algorithms):
+                return Fetched(entry, local, {a: known[a] for a in self.algorithms}, st.st_size, digests_cached=True)
+        try:
+            digests, size = digest_file(local, self.algorithms)
+        except OSError as exc:
+            raise DocumentUnavailable(f"无法读取：{os_error_reason(exc)}") from exc
+        if note is not None and size == st.st_size:
+            with contextlib.suppress(OSError):  # a cache that cannot be written only costs a re-hash
+                note.parent.mkdir(parents=True, exist_ok=True)
+                _write_json(note, {"digests": digests, "size": size})
+        return Fetched(entry, local, digests, size)
 
     # -- cache layout ----------------------------------------------------------------
     def cache_key(self, entry: Entry) -> str:
@@ -261,7 +301,7 @@ class Fetcher:
             if isinstance(exc, ConnectionError) or exc.errno is None:
                 raise
             # The local disk, not the server: the run stops with a clear reason.
-            raise ConnectorError(f"无法写入下载缓存（{exc.strerror}）：{self.cache}") from None
+            raise ConnectorError(f"无法写入下载缓存：{os_error_reason(exc)}：{self.cache}") from None
 
     def _download_cached(self, entry: Entry) -> Fetched:
         body, meta_path, part, part_meta = self.paths(entry)

@@ -3,11 +3,22 @@
 It only sees a :class:`~handover_dossier.connectors.Connector`, never a concrete DMS. Every
 listed document ends up either as an item or as an exception with a reason; only a
 failure to list the source or to write the bundle stops a run.
+
+The stages overlap: documents stream from the fetch threads straight into the worker
+processes as they arrive (:class:`~.workers.ReadPool`), which read them -- or take the
+result from the extraction cache (:mod:`.extractcache`) -- and classify them, so that
+transfer, extraction and classification keep every core busy at once. The main process
+keeps only small metadata records per document (never bodies or texts), so memory does
+not grow with the size of the corpus. A run whose inputs did not change since the bundle
+at OUT was written keeps that bundle (:mod:`.uptodate`, "已是最新").
 """
 
 from __future__ import annotations
 
 import os
+import pickle
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +30,14 @@ from .classify.overrides import MAPPING_NAME
 from .classify.year import document_year as classify_year
 from .connectors import Connector, ConnectorError, DocumentUnavailable, Entry, open_connector
 from .extract import Extracted, ExtractionError, Limits, screen_name
-from .fetch import Fetched, Fetcher, walk_source
+from .extractcache import ExtractCache
+from .fetch import Fetched, Fetcher, FetchStats, walk_source
 from .inventory import Inventory, default_inventory
+from .oserrors import os_error_reason
 from .progress import Progress
 from .resources import cache_dir
-from .workers import Job, extract_all
+from .uptodate import OutputGuard, fingerprint
+from .workers import Outcome, ReadPool, Task
 
 
 class AssembleError(RuntimeError):
@@ -33,9 +47,17 @@ class AssembleError(RuntimeError):
 @dataclass
 class AssembleResult:
     bundle: BundleInfo
+    #: Seconds per stage. ``fetch`` and ``extract`` are wall-clock spans that overlap (the
+    #: stages stream into each other); ``classify`` is the time spent classifying, summed
+    #: over the workers; ``list`` and ``assemble`` run alone; ``total`` is the whole run.
     stage_seconds: dict[str, float]
     fetch: dict[str, int]
     index: dict[str, Any] = field(repr=False, default_factory=dict)
+    #: What the extract stage did: documents read, taken from the extraction cache, failed;
+    #: ``busy_seconds`` summed over the workers.
+    extract: dict[str, Any] = field(default_factory=dict)
+    #: True when the bundle at OUT was already up to date and was kept as it was.
+    up_to_date: bool = False
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -47,6 +69,7 @@ class AssembleResult:
             "bundle": str(self.bundle.path),
             "sha256": self.bundle.sha256,
             "size": self.bundle.size,
+            "up_to_date": self.up_to_date,
             "archival_code": idx["bundle"]["archival_code"],
             "summary": idx["summary"],
             "missing": idx["missing"],
@@ -60,11 +83,17 @@ class AssembleResult:
             ],
             "stage_seconds": self.stage_seconds,
             "fetch": self.fetch,
+            "extract": self.extract,
         }
 
 
 def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
+
+
+#: Below this many documents a run reads them in-process: starting worker processes
+#: (and handing each the classifier) costs more than it saves.
+POOL_MIN_DOCUMENTS = 16
 
 
 def document_year(ex: Extracted, source: str) -> str:
@@ -86,20 +115,25 @@ def assemble(
     progress: Progress | None = None,
     cache: Path | None = None,
     only_term: bool = False,
+    reuse: bool = True,
+    extract_cache: bool = True,
 ) -> AssembleResult:
     """Build a bundle from ``source`` (folder path, URL or connector) into ``out``.
 
     ``only_term``: take only the documents last modified within the term
     (``meta.term_start`` .. ``meta.term_end``; Nextcloud selects them with DAV SEARCH).
+    ``cache``: the download cache folder (default ``<cache>/fetch``). ``reuse``: keep the
+    bundle at ``out`` when it was made from the same inputs (see :mod:`.uptodate`).
+    ``extract_cache``: take unchanged documents' extraction results from the cache.
     """
     meta = meta or BundleMeta()
     inventory = inventory or default_inventory()
     limits = limits or Limits()
     progress = progress or Progress()
     timings: dict[str, float] = {}
+    started = time.perf_counter()
     created = created_time()
 
-    t = time.perf_counter()
     try:
         connector = source if isinstance(source, Connector) else open_connector(str(source))
     except ConnectorError as exc:
@@ -109,18 +143,70 @@ def assemble(
         raise AssembleError("按任期筛选（--only-term）需要同时给出任期开始和结束日期")
     progress.start("list")
     try:
-        entries: list[Entry] = list(walk_source(connector, term))
+        listed: list[Entry] = list(walk_source(connector, term))
     except ConnectorError as exc:
         raise AssembleError(str(exc)) from exc
     progress.finish("list")
-    timings["list"] = time.perf_counter() - t
+    timings["list"] = time.perf_counter() - started
+    explicit_mapping = mapping is not None
     if mapping is None:
-        mapping = _sidecar_mapping(connector, entries, inventory)
-    entries = [e for e in entries if e.path != MAPPING_NAME]
+        mapping = _sidecar_mapping(connector, listed, inventory)
+    entries = [e for e in listed if e.path != MAPPING_NAME]
     if not entries:
         within = f"（按修改时间筛选任期 {term[0]} 至 {term[1]} 内的文件后）" if term else ""
         raise AssembleError(f"来源中没有任何文件{within}：{connector.display_url}")
 
+    out = Path(out)
+    with OutputGuard(out, cache_dir() / "bundles") as guard:
+        fp = None
+        if reuse and classifier is None:
+            fp = fingerprint(source=connector.display_url, entries=listed, meta=meta, inventory=inventory,
+                             mapping=mapping if explicit_mapping else None, limits=limits,
+                             options={"only_term": only_term})
+            kept = guard.current(fp)
+            if kept is not None:
+                return _kept(out, kept, entries, timings, started, progress)
+        result = _run(connector, entries, out, meta=meta, inventory=inventory, mapping=mapping,
+                      classifier=classifier, workers=workers, fetch_threads=fetch_threads, limits=limits,
+                      progress=progress, cache=cache, extract_cache=extract_cache, created=created,
+                      timings=timings)
+        guard.record(fp, result.bundle.sha256)
+    timings["total"] = time.perf_counter() - started
+    result.stage_seconds = {k: round(v, 3) for k, v in timings.items()}
+    return result
+
+
+def _kept(out: Path, kept: dict[str, Any], entries: list[Entry], timings: dict[str, float], started: float,
+          progress: Progress) -> AssembleResult:
+    """The result of a run that found the bundle up to date."""
+    for stage in ("fetch", "extract", "classify", "assemble"):
+        progress.start(stage, len(entries) if stage != "assemble" else 1)
+        progress.advance(stage, len(entries) if stage != "assemble" else 1)
+        progress.finish(stage)
+    timings["total"] = time.perf_counter() - started
+    info = BundleInfo(out, kept["index"], kept["sha256"], kept["size"])
+    stats = {**FetchStats().as_dict(), "unchanged": len(entries)}
+    return AssembleResult(info, {k: round(v, 3) for k, v in timings.items()}, stats, kept["index"],
+                          {"documents": 0}, up_to_date=True)
+
+
+@dataclass
+class _Record:
+    """One fetched document on its way to the catalogue (small: no body, no text)."""
+
+    fetched: Fetched
+    item: Item | None = None
+    decision: Classification | None = None
+    ex_needs_review: bool = False
+
+
+_DONE = object()
+
+
+def _run(connector: Connector, entries: list[Entry], out: Path, *, meta: BundleMeta, inventory: Inventory,
+         mapping: Mapping, classifier: Classifier | None, workers: int | None, fetch_threads: int, limits: Limits,
+         progress: Progress, cache: Path | None, extract_cache: bool, created, timings: dict[str, float]
+         ) -> AssembleResult:
     exceptions: list[ExceptionRow] = []
     to_fetch: list[Entry] = []
     for e in entries:
@@ -129,76 +215,138 @@ def assemble(
             exceptions.append(ExceptionRow(e.path, reason, kind="listing" if e.problem else "not-a-document", size=e.size))
         else:
             to_fetch.append(e)
+    n = len(to_fetch)
 
-    # -- fetch ---------------------------------------------------------------------
-    t = time.perf_counter()
-    if cache is None and connector.local_path(to_fetch[0] if to_fetch else Entry("", 0)) is None:
-        cache = cache_dir() / "fetch"
-    fetcher = Fetcher(connector, cache)
-    fetched: list[Fetched] = []
-    progress.start("fetch", len(to_fetch))
+    classifier = classifier or Classifier(inventory, mapping, unit=meta.unit)
+    getattr(classifier, "model", None)  # train or load once, before the workers get a copy
+    n_workers = workers if workers is not None else (default_workers() if n >= POOL_MIN_DOCUMENTS else 1)
+    xcache = ExtractCache.for_limits(cache_dir() / "extract", limits) if extract_cache else None
+    pool = ReadPool(limits, n_workers, classifier=classifier, cache=xcache)
+    if not pool.serial and not _picklable(classifier):
+        pool.state.classifier = None  # a caller's classifier that cannot travel: classify here
+
+    fetcher = Fetcher(connector, cache if cache is not None else cache_dir() / "fetch")
+    events: queue.SimpleQueue = queue.SimpleQueue()
+
+    def fetch_in_background() -> None:
+        try:
+            for pair in fetcher.fetch_all(to_fetch, fetch_threads):
+                events.put(pair)
+        except BaseException as exc:  # handed to the main thread, which stops the run
+            events.put(exc)
+        finally:
+            events.put(_DONE)
+
+    records: list[_Record] = []
+    parked: dict[tuple[str, str], list[int]] = {}  # (sha256, name) being read -> copies waiting
+    xstats: dict[str, Any] = {"documents": 0, "read": 0, "from_cache": 0, "failed": 0, "busy_seconds": 0.0}
+    by_format: dict[str, dict[str, Any]] = {}
+    classify_seconds = 0.0
+    t_stream = time.perf_counter()
+    t_fetched = t_read = t_stream
+
+    for stage in ("fetch", "extract", "classify"):
+        progress.start(stage, n)
+    thread = threading.Thread(target=fetch_in_background, name="dossier-fetch-feed", daemon=True)
+    thread.start()
+
+    def submit(idx: int) -> None:
+        f = records[idx].fetched
+        pool.submit(Task(idx, str(f.local), f.entry.name, f.digests["sha256"],
+                         ClassifyInput(source=f.entry.path, tags=f.entry.tags)))
+
+    def finish(idx: int, outcome: Outcome) -> None:
+        nonlocal classify_seconds
+        rec = records[idx]
+        f = rec.fetched
+        result = outcome.result
+        xstats["documents"] += 1
+        xstats["from_cache" if outcome.from_cache else "read"] += 1
+        xstats["busy_seconds"] += outcome.extract_seconds
+        if not outcome.from_cache:  # where the reading time goes, by format (OCR apart)
+            kind = "error" if isinstance(result, ExtractionError) else result.format
+            if isinstance(result, Extracted) and any("文字识别" in note for note in result.notes):
+                kind += "+ocr"
+            slot = by_format.setdefault(kind, {"documents": 0, "seconds": 0.0})
+            slot["documents"] += 1
+            slot["seconds"] += outcome.extract_seconds
+        classify_seconds += outcome.classify_seconds
+        progress.advance("extract")
+        if isinstance(result, ExtractionError):
+            xstats["failed"] += 1
+            exceptions.append(ExceptionRow(f.entry.path, result.reason, kind=result.kind, size=f.size,
+                                           sha256=f.digests["sha256"]))
+        else:
+            decision = outcome.decision
+            if decision is None:  # the classifier could not go to the workers
+                t = time.perf_counter()
+                decision = classifier.classify(ClassifyInput(
+                    source=f.entry.path, title=result.title, text=result.text, tags=f.entry.tags,
+                    title_composed=result.title_composed,
+                    text_missing=result.needs_review and not result.text.strip()))
+                classify_seconds += time.perf_counter() - t
+            rec.decision = decision
+            rec.ex_needs_review = result.needs_review
+            rec.item = _item(f, result, decision, meta)
+        progress.advance("classify")
+
+    fetching = True
     try:
-        for e, got in fetcher.fetch_all(to_fetch, fetch_threads):
-            if isinstance(got, DocumentUnavailable):
-                exceptions.append(ExceptionRow(e.path, f"无法获取：{got}", kind="unavailable", size=e.size))
-            else:
-                fetched.append(got)
-            progress.advance("fetch")
+        while fetching or pool.pending:
+            block = fetching and not pool.pending
+            while True:
+                try:
+                    ev = events.get(timeout=0.5) if block else events.get_nowait()
+                except queue.Empty:
+                    break
+                block = False
+                if ev is _DONE:
+                    fetching = False
+                    t_fetched = time.perf_counter()
+                    break
+                if isinstance(ev, BaseException):
+                    raise ev
+                e, got = ev
+                progress.advance("fetch")
+                if isinstance(got, DocumentUnavailable):
+                    exceptions.append(ExceptionRow(e.path, f"无法获取：{got}", kind="unavailable", size=e.size))
+                    progress.advance("extract")
+                    progress.advance("classify")
+                    continue
+                records.append(_Record(got))
+                idx = len(records) - 1
+                key = (got.digests["sha256"], got.entry.name)
+                if key in parked:  # the same content under the same name is being read
+                    parked[key].append(idx)
+                else:
+                    parked[key] = []
+                    submit(idx)
+            for task, outcome in pool.drain(timeout=0.05 if fetching else 1.0):
+                finish(task.key, outcome)
+                t_read = time.perf_counter()
+                # Copies that waited for this read go now: the extraction cache has the
+                # result, so they are only classified (each under its own path).
+                for idx in parked.pop((task.sha256, task.name), ()):
+                    submit(idx)
     except ConnectorError as exc:
         raise AssembleError(str(exc)) from exc
-    progress.finish("fetch")
-    fetched.sort(key=lambda f: f.entry.path)
-    timings["fetch"] = time.perf_counter() - t
+    except OSError as exc:
+        raise AssembleError(f"读取文档时出错：{os_error_reason(exc)}") from exc
+    finally:
+        fetcher.cancel()
+        pool.close()
+        thread.join(timeout=30)
+    for stage in ("fetch", "extract", "classify"):
+        progress.finish(stage)
+    timings["fetch"] = t_fetched - t_stream
+    timings["extract"] = max(t_read, t_fetched) - t_stream
+    timings["classify"] = classify_seconds
+    xstats["busy_seconds"] = round(xstats["busy_seconds"], 3)
+    xstats["by_format"] = {k: {"documents": v["documents"], "seconds": round(v["seconds"], 3)}
+                           for k, v in sorted(by_format.items())}
+    xstats["workers"] = pool.workers if not pool.serial else 0
 
-    # -- extract (identical content is read once) -----------------------------------
-    t = time.perf_counter()
-    by_hash: dict[str, list[Fetched]] = {}
-    for f in fetched:
-        by_hash.setdefault(f.digests["sha256"], []).append(f)
-    jobs = [Job(i, str(group[0].local), group[0].entry.name) for i, group in enumerate(by_hash.values())]
-    groups = list(by_hash.values())
-    n_workers = workers if workers is not None else (default_workers() if len(jobs) >= 16 else 1)
-    results: dict[int, Extracted | ExtractionError] = {}
-    progress.start("extract", len(fetched))
-    for job, result in extract_all(jobs, limits, n_workers, on_done=lambda j: progress.advance("extract", len(groups[j.key]))):
-        results[job.key] = result
-    progress.finish("extract")
-    timings["extract"] = time.perf_counter() - t
-
-    # -- classify ------------------------------------------------------------------
-    t = time.perf_counter()
-    classifier = classifier or Classifier(inventory, mapping, unit=meta.unit)
-    items: list[Item] = []
-    progress.start("classify", len(fetched))
-    for key, group in enumerate(groups):
-        result = results[key]
-        first_decision: Classification | None = None
-        for f in group:
-            if isinstance(result, ExtractionError):
-                exceptions.append(
-                    ExceptionRow(f.entry.path, result.reason, kind=result.kind, size=f.size, sha256=f.digests["sha256"])
-                )
-                progress.advance("classify")
-                continue
-            decision = classifier.classify(
-                ClassifyInput(
-                    source=f.entry.path,
-                    title=result.title,
-                    text=result.text,
-                    tags=f.entry.tags,
-                    title_composed=result.title_composed,
-                    text_missing=result.needs_review and not result.text.strip(),
-                )
-            )
-            # Identical content is one document: copies follow the first copy's category
-            # unless the archivist tagged or mapped a copy explicitly.
-            if first_decision is not None and decision.method not in ("tag", "mapping"):
-                decision = first_decision
-            first_decision = first_decision or decision
-            items.append(_item(f, result, decision, meta))
-            progress.advance("classify")
-    progress.finish("classify")
-    timings["classify"] = time.perf_counter() - t
+    items = _follow_first_copies(records, meta)
 
     # -- assemble ------------------------------------------------------------------
     t = time.perf_counter()
@@ -209,21 +357,52 @@ def assemble(
             Path(out), items, exceptions, meta, inventory, source=connector.display_url, created=created
         )
     except OSError as exc:
-        raise AssembleError(f"写入档案包失败：{exc.strerror or exc}") from exc
+        raise AssembleError(f"写入档案包失败：{os_error_reason(exc)}（{Path(out).parent}）；未留下不完整的档案包") from exc
     except BundleError as exc:
         raise AssembleError(str(exc)) from exc
     progress.advance("assemble")
     progress.finish("assemble")
     timings["assemble"] = time.perf_counter() - t
-    timings = {k: round(v, 3) for k, v in timings.items()}
-    return AssembleResult(bundle, timings, fetcher.stats.as_dict(), bundle.index)
+    return AssembleResult(bundle, timings, fetcher.stats.as_dict(), bundle.index, xstats)
+
+
+def _follow_first_copies(records: list[_Record], meta: BundleMeta) -> list[Item]:
+    """Identical content is one document: copies follow the category of the copy that comes
+    first by source path, unless the archivist tagged or mapped a copy explicitly."""
+    groups: dict[str, list[_Record]] = {}
+    for rec in records:
+        if rec.item is not None:
+            groups.setdefault(rec.item.sha256, []).append(rec)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda r: r.fetched.entry.path)
+        first = group[0].decision
+        for rec in group[1:]:
+            if rec.decision is not None and first is not None and rec.decision.method not in ("tag", "mapping"):
+                _apply(rec.item, first, rec.ex_needs_review)
+    return [rec.item for rec in records if rec.item is not None]
+
+
+def _apply(item: Item, decision: Classification, ex_needs_review: bool) -> None:
+    item.code = decision.code
+    item.category = decision.category
+    item.confidence = decision.confidence
+    item.method = decision.method
+    item.needs_review, item.reason = _review_and_reason(decision, ex_needs_review, item.notes)
+
+
+def _review_and_reason(decision: Classification, ex_needs_review: bool, notes: list[str]) -> tuple[bool, str]:
+    override = decision.method in ("tag", "mapping")
+    needs_review = decision.needs_review or (ex_needs_review and not override)
+    reason = decision.reason
+    if ex_needs_review and notes and not override:
+        reason = "；".join([reason, *notes[:1]])
+    return needs_review, reason
 
 
 def _item(f: Fetched, ex: Extracted, decision: Classification, meta: BundleMeta) -> Item:
-    needs_review = decision.needs_review or (ex.needs_review and decision.method not in ("tag", "mapping"))
-    reason = decision.reason
-    if ex.needs_review and ex.notes and decision.method not in ("tag", "mapping"):
-        reason = "；".join([reason, *ex.notes[:1]])
+    needs_review, reason = _review_and_reason(decision, ex.needs_review, ex.notes)
     return Item(
         code=decision.code,
         category=decision.category,
@@ -248,6 +427,14 @@ def _item(f: Fetched, ex: Extracted, decision: Classification, meta: BundleMeta)
     )
 
 
+def _picklable(obj: object) -> bool:
+    try:
+        pickle.dumps(obj)
+    except Exception:
+        return False
+    return True
+
+
 def _sidecar_mapping(connector: Connector, entries: list[Entry], inventory: Inventory) -> Mapping:
     for e in entries:
         if e.path == MAPPING_NAME:
@@ -258,3 +445,6 @@ def _sidecar_mapping(connector: Connector, entries: list[Entry], inventory: Inve
             except ValueError as exc:
                 raise AssembleError(str(exc)) from exc
     return Mapping()
+
+
+__all__ = ["AssembleError", "AssembleResult", "assemble", "default_workers", "document_year"]

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("DOSSIER_SHARED") or ROOT.parent / "shared")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-pytest_plugins: list[str] = ["support.webdav_server", "support.faultproxy", "support.bundletools"]
+pytest_plugins: list[str] = ["support.webdav_server", "support.faultproxy", "support.bundletools", "support.redis_server"]
 
 
 @pytest.fixture(autouse=True)
