@@ -9,6 +9,8 @@ on request, converted to Traditional script.
 
 from __future__ import annotations
 
+import re
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,8 +18,9 @@ from typing import Any
 
 from .i18n import ui
 from .inventory import Inventory
+from .memtrim import release_memory
 from .resources import templates_dir
-from .ziputil import normalize_zip
+from .ziputil import member_info, normalize_zip
 
 SECRET_MARKS = ("绝密", "机密", "秘密")
 
@@ -54,6 +57,8 @@ def _localize(value: Any, lang: str) -> Any:
         return value
     if isinstance(value, str):
         return ui(value, lang)
+    if isinstance(value, _Sentinel):
+        return value  # its mark must survive
     if isinstance(value, dict):
         return {k: _localize(v, lang) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -61,26 +66,62 @@ def _localize(value: Any, lang: str) -> Any:
     return value
 
 
-def render_docx(template: str, context: dict[str, Any], out: Path, *, when: datetime, lang: str = "zh-Hans",
-                title: str | None = None) -> Path:
-    """Fill ``templates/<template>`` with ``context`` and write ``out``."""
+#: Above this many rows a list document is rendered in chunks of this size and streamed
+#: into the output (:func:`_render_streamed`): a 20,000-row catalogue built as one XML
+#: tree would take gigabytes; chunk by chunk it takes what 400 rows take.
+ROW_CHUNK = 400
+
+#: Sentinel text that marks the row after (or before) a chunk of rows. U+2063 (invisible
+#: separator) cannot come from document metadata after NFC normalisation of titles.
+_MARK_START = "\u2063HD-ROWS-START\u2063"
+_MARK_END = "\u2063HD-ROWS-END\u2063"
+_TR = re.compile(r"<w:tr[ >/]")
+
+
+class _Sentinel(dict):
+    """A row whose every field renders as ``mark`` (so it can be found in the XML)."""
+
+    def __init__(self, mark: str) -> None:
+        super().__init__()
+        self.mark = mark
+
+    def __missing__(self, key: str) -> str:
+        return self.mark
+
+
+def _load(template: str) -> Any:
     from docxtpl import DocxTemplate
 
     path = templates_dir() / template
     if not path.exists():
         raise TemplateError(f"找不到模板文件：{path}")
+    return DocxTemplate(str(path))
+
+
+def _finish(tpl: Any, *, when: datetime, lang: str, title: str | None) -> None:
+    if lang == "zh-Hant":
+        _localize_static_text(tpl)
+    props = tpl.docx.core_properties
+    naive = when.replace(tzinfo=None)
+    props.created = props.modified = naive
+    props.last_printed = naive
+    props.revision = 1
+    if title:
+        props.title = ui(title, lang)
+
+
+def render_docx(template: str, context: dict[str, Any], out: Path, *, when: datetime, lang: str = "zh-Hans",
+                title: str | None = None, rows: str = "") -> Path:
+    """Fill ``templates/<template>`` with ``context`` and write ``out``. ``rows`` names the
+    context list the document has one table row for: a long list is streamed."""
     try:
-        tpl = DocxTemplate(str(path))
+        if rows and len(context.get(rows) or ()) > ROW_CHUNK:
+            streamed = _render_streamed(template, context, out, when=when, lang=lang, title=title, rows=rows)
+            if streamed:
+                return out
+        tpl = _load(template)
         tpl.render(_localize(context, lang), autoescape=True)
-        if lang == "zh-Hant":
-            _localize_static_text(tpl)
-        props = tpl.docx.core_properties
-        naive = when.replace(tzinfo=None)
-        props.created = props.modified = naive
-        props.last_printed = naive
-        props.revision = 1
-        if title:
-            props.title = ui(title, lang)
+        _finish(tpl, when=when, lang=lang, title=title)
         tpl.save(str(out))
     except TemplateError:
         raise
@@ -88,6 +129,86 @@ def render_docx(template: str, context: dict[str, Any], out: Path, *, when: date
         raise TemplateError(f"模板 {template} 渲染失败：{exc}") from exc
     normalize_zip(out, when)
     return out
+
+
+def _row_span(xml: str, mark: str) -> tuple[int, int] | None:
+    """(start, end) of the one table row that contains ``mark``, or None."""
+    i = xml.find(mark)
+    if i < 0:
+        return None
+    starts = [m.start() for m in _TR.finditer(xml, 0, i)]
+    if not starts:
+        return None
+    end = xml.find("</w:tr>", i)
+    if end < 0:
+        return None
+    start, end = starts[-1], end + len("</w:tr>")
+    if _TR.search(xml, start + 1, end) or xml.find(mark, end) >= 0:
+        return None  # a nested table, or the mark in more than one row: not a simple row list
+    return start, end
+
+
+def _render_streamed(template: str, context: dict[str, Any], out: Path, *, when: datetime, lang: str,
+                     title: str | None, rows: str) -> bool:
+    """Render a document with a long row list chunk by chunk, streaming the rows into the
+    output's ``word/document.xml``. Each chunk is rendered by the template itself between
+    two sentinel rows, so every row looks exactly as the template says. Returns False
+    (nothing written) when the template's row list cannot be located this way -- a row
+    using ``loop.index``, a nested table -- and the caller renders the whole document."""
+    import zipfile
+
+    from lxml import etree
+
+    items = list(context[rows])
+    tpl = _load(template)
+    loop = re.search(r"\{%[^%]*\bfor\s+\w+\s+in\s+" + re.escape(rows) + r"\b[^%]*%\}(.*?)\{%[^%]*\bendfor\b",
+                     (tpl.init_docx() or tpl.patch_xml(tpl.get_xml())), re.S)
+    if loop is None or "loop." in loop.group(1):
+        return False  # a loop we cannot see, or row numbers from the loop: they would restart per chunk
+    first = dict(context)
+    first[rows] = [*items[:ROW_CHUNK], _Sentinel(_MARK_END)]
+    tpl.render(_localize(first, lang), autoescape=True)
+    _finish(tpl, when=when, lang=lang, title=title)
+    tmp = out.with_name(out.name + ".first")
+    tpl.save(str(tmp))
+    del tpl
+    try:
+        with zipfile.ZipFile(tmp) as src:
+            xml = src.read("word/document.xml").decode("utf-8")
+            span = _row_span(xml, _MARK_END)
+            if span is None:
+                return False
+            prefix, suffix = xml[: span[0]], xml[span[1]:]
+            del xml
+            # Other lists render nothing in the chunk documents: only their rows are kept.
+            lean = {k: ([] if isinstance(v, list) and k != rows else v) for k, v in context.items()}
+            with zipfile.ZipFile(out, "w") as dst:
+                for info in src.infolist():
+                    new = member_info(info.filename, when, compress=info.compress_type != zipfile.ZIP_STORED,
+                                      utf8=False)
+                    new._compresslevel = 6  # as normalize_zip writes every member
+                    with dst.open(new, "w") as w:
+                        if info.filename != "word/document.xml":
+                            with src.open(info) as r:
+                                shutil.copyfileobj(r, w, 1 << 20)
+                            continue
+                        w.write(prefix.encode("utf-8"))
+                        for k in range(ROW_CHUNK, len(items), ROW_CHUNK):
+                            chunk = dict(lean)
+                            chunk[rows] = [_Sentinel(_MARK_START), *items[k:k + ROW_CHUNK], _Sentinel(_MARK_END)]
+                            part = _load(template)
+                            part.render(_localize(chunk, lang), autoescape=True)
+                            body = etree.tostring(part.docx.element, encoding="unicode")
+                            a, b = _row_span(body, _MARK_START), _row_span(body, _MARK_END)
+                            if a is None or b is None:
+                                raise TemplateError(f"模板 {template} 的表格行无法分段生成")
+                            w.write(body[a[1]:b[0]].encode("utf-8"))
+                            del part, body
+                            release_memory()
+                        w.write(suffix.encode("utf-8"))
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _localize_static_text(tpl: Any) -> None:
@@ -115,7 +236,7 @@ def render_documents(index: dict[str, Any], inventory: Inventory, outdir: Path, 
     out = []
     for doc in DOCUMENTS:
         path = outdir / f"{doc.stem}.docx"
-        render_docx(doc.template, context, path, when=when, lang=lang, title=doc.title)
+        render_docx(doc.template, context, path, when=when, lang=lang, title=doc.title, rows=doc.rows)
         out.append((doc, path, len(context[doc.rows]) if doc.rows else 0))
     return out
 

@@ -53,10 +53,11 @@ def normalize_zip(path: str | Path, when: datetime) -> None:
     os.close(fd)
     try:
         with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
-            for info in src.infolist():
-                data = src.read(info)
+            for info in src.infolist():  # streamed: a member may be large (a long catalogue)
                 new = member_info(info.filename, when, compress=info.compress_type != zipfile.ZIP_STORED, utf8=False)
-                dst.writestr(new, data, compresslevel=6)
+                new._compresslevel = 6
+                with src.open(info) as r, dst.open(new, "w") as w:
+                    shutil.copyfileobj(r, w, 1 << 20)
         shutil.move(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -206,3 +206,70 @@ def test_normalize_pdf_fallback_for_other_producers(tmp_path: Path) -> None:
     normalize_pdf(b, datetime(2024, 6, 1, tzinfo=UTC))
     assert a.read_bytes() == b.read_bytes()
     assert PdfReader(str(a)).metadata["/ModDate"].startswith("D:20240601000000")
+
+
+# --------------------------------------------------------------------------- long lists
+def _many(index: dict, n: int) -> dict:
+    """``index`` with its items repeated up to ``n`` rows (distinct sequence numbers)."""
+    base = index["items"]
+    items = []
+    for k in range(n):
+        it = dict(base[k % len(base)])
+        it["seq"] = k + 1
+        it["title"] = f"{it['title']}（第{k + 1}件）"
+        items.append(it)
+    return {**index, "items": items}
+
+
+def _rows(path: Path) -> list[list[str]]:
+    table = docx.Document(str(path)).tables[0]
+    return [[c.text for c in r.cells] for r in table.rows]
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "zh-Hant"])
+def test_long_lists_are_streamed_chunk_by_chunk_with_the_same_rows(index, tmp_path: Path, monkeypatch, lang) -> None:
+    import handover_dossier.render as render
+
+    big = _many(index, 57)
+    ctx = bundle_context(big, default_inventory())
+    whole, streamed = tmp_path / "whole.docx", tmp_path / "streamed.docx"
+    render_docx("catalogue.docx", ctx, whole, when=WHEN, lang=lang, rows="items")  # 57 < ROW_CHUNK
+    calls = []
+    real = render._load
+    monkeypatch.setattr(render, "_load", lambda t: calls.append(t) or real(t))
+    monkeypatch.setattr(render, "ROW_CHUNK", 10)
+    render_docx("catalogue.docx", ctx, streamed, when=WHEN, lang=lang, rows="items")
+    assert len(calls) == 1 + 5  # the document with the first 10 rows, then 5 more chunks
+    rows = _rows(streamed)
+    assert rows == _rows(whole)
+    assert [r[0] for r in rows[1:]] == [f"{n:04d}" for n in range(1, 58)]
+    assert _text(docx.Document(str(streamed))) == _text(docx.Document(str(whole)))  # text after the table too
+    with zipfile.ZipFile(streamed) as zf:
+        assert zf.testzip() is None
+        assert {i.date_time for i in zf.infolist()} == {(2024, 1, 15, 8, 0, 0)}
+        assert "HD-ROWS" not in zf.read("word/document.xml").decode()
+    again = tmp_path / "again.docx"
+    render_docx("catalogue.docx", ctx, again, when=WHEN, lang=lang, rows="items")
+    assert again.read_bytes() == streamed.read_bytes()  # still deterministic
+
+
+def test_a_row_numbered_by_the_loop_is_rendered_whole(index, tmp_path: Path, monkeypatch) -> None:
+    """A user's template that numbers rows with ``loop.index`` cannot be chunked (the
+    numbers would restart): it is rendered in one piece, numbers intact."""
+    import handover_dossier.render as render
+
+    tpl = tmp_path / "tpl"
+    tpl.mkdir()
+    d = docx.Document()
+    d.add_paragraph("目录")
+    t = d.add_table(rows=3, cols=2)
+    t.cell(0, 0).text = "{%tr for it in items %}"
+    t.cell(1, 0).text = "{{ loop.index }}"
+    t.cell(1, 1).text = "{{ it.title }}"
+    t.cell(2, 0).text = "{%tr endfor %}"
+    d.save(str(tpl / "catalogue.docx"))
+    monkeypatch.setenv("DOSSIER_TEMPLATES", str(tpl))
+    monkeypatch.setattr(render, "ROW_CHUNK", 5)
+    out = tmp_path / "c.docx"
+    render_docx("catalogue.docx", bundle_context(_many(index, 12), default_inventory()), out, when=WHEN, rows="items")
+    assert [r[0] for r in _rows(out)] == [str(n) for n in range(1, 13)]

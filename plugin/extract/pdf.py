@@ -83,7 +83,11 @@ def _ocr_into(out: Extracted, path: Path, limits: Limits) -> None:
         out.notes.append("PDF 无文字层（扫描件），文字识别未得到文字，按文件名归类")
         return
     out.text = text[: limits.max_chars]
-    out.notes.append(f"扫描件，已对前 {min(out.pages or 1, limits.ocr_pages)} 页做文字识别（OCR）")
+    pages = min(out.pages or 1, limits.ocr_pages)
+    where = f"前 {pages} 页" if pages > 1 else "首页"
+    if limits.ocr_top < 1.0:
+        where += "上部"
+    out.notes.append(f"扫描件，已对{where}做文字识别（OCR）")
 
 
 def _pdf_date(value: str) -> str:
