@@ -352,3 +352,14 @@ def test_scan_without_tesseract_in_a_run(tmp_path: Path, monkeypatch: pytest.Mon
     assert scan["needs_review"] is True
     assert "未安装 Tesseract" in scan["reason"]
     assert items["交接书.txt"]["needs_review"] is False
+
+
+def test_traditional_scan_is_read_with_the_traditional_model(tmp_path: Path) -> None:
+    """The Simplified model reads first; on a Traditional page its confidence is low, so the
+    Traditional model reads it again and its (more confident) text is kept."""
+    lines = ["雲溪縣交通運輸局", "二〇二三年工作總結", "本局在任期內認真貫徹落實上級決策部署，", "圓滿完成各項目標任務。"]
+    p = tmp_path / "掃描件0002.pdf"
+    _scan_image(lines).save(p, "PDF", resolution=200.0)
+    ex = extract_document(p, p.name)
+    assert "工作總結" in ex.text and "貫徹落實" in ex.text
+    assert not ex.needs_review
