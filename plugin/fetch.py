@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import datetime as dt
 import hashlib
 import json
 import os
@@ -522,21 +521,11 @@ def walk_source(connector: Connector, term: tuple[str, str] | None = None) -> It
     """The entries to fetch: every file, or (``--only-term``) only those last modified
     within ``term`` = (start, end) ISO dates, China time.
 
-    Connectors that can select on the server (Nextcloud: DAV SEARCH) do so through
-    ``walk_modified``; for the others the listing is filtered here by ``Entry.mtime``.
+    Connectors that can select on the server (Nextcloud: DAV SEARCH) do so in their
+    ``walk_modified``; the interface's default lists the tree and filters by ``Entry.mtime``.
     Entries that cannot be read are kept, so that they still become exceptions.
     """
     if term is None:
         yield from connector.walk()
-        return
-    start, end = term
-    select = getattr(connector, "walk_modified", None)
-    if callable(select):
-        yield from select(start, end)
-        return
-    cst = dt.timezone(dt.timedelta(hours=8))
-    lo = dt.datetime.combine(dt.date.fromisoformat(start), dt.time(), cst).timestamp()
-    hi = dt.datetime.combine(dt.date.fromisoformat(end) + dt.timedelta(days=1), dt.time(), cst).timestamp()
-    for e in connector.walk():
-        if e.problem or e.mtime is None or lo <= e.mtime < hi:
-            yield e
+    else:
+        yield from connector.walk_modified(*term)
