@@ -29,7 +29,7 @@ test: $(VENV)/.installed sysdeps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 -q
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed sysdeps
 	$(PY) bench/run.py
 
 clean:
