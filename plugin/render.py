@@ -20,7 +20,7 @@ from .i18n import ui
 from .inventory import Inventory
 from .memtrim import release_memory
 from .resources import templates_dir
-from .ziputil import member_info, normalize_zip
+from .ziputil import normalize_zip, normalized_info
 
 SECRET_MARKS = ("绝密", "机密", "秘密")
 
@@ -159,7 +159,7 @@ def _render_streamed(template: str, context: dict[str, Any], out: Path, *, when:
 
     from lxml import etree
 
-    items = list(context[rows])
+    items = context[rows]
     tpl = _load(template)
     loop = re.search(r"\{%[^%]*\bfor\s+\w+\s+in\s+" + re.escape(rows) + r"\b[^%]*%\}(.*?)\{%[^%]*\bendfor\b",
                      (tpl.init_docx() or tpl.patch_xml(tpl.get_xml())), re.S)
@@ -184,10 +184,7 @@ def _render_streamed(template: str, context: dict[str, Any], out: Path, *, when:
             lean = {k: ([] if isinstance(v, list) and k != rows else v) for k, v in context.items()}
             with zipfile.ZipFile(out, "w") as dst:
                 for info in src.infolist():
-                    new = member_info(info.filename, when, compress=info.compress_type != zipfile.ZIP_STORED,
-                                      utf8=False)
-                    new._compresslevel = 6  # as normalize_zip writes every member
-                    with dst.open(new, "w") as w:
+                    with dst.open(normalized_info(info, when), "w") as w:
                         if info.filename != "word/document.xml":
                             with src.open(info) as r:
                                 shutil.copyfileobj(r, w, 1 << 20)

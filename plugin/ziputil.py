@@ -45,6 +45,13 @@ def should_compress(name: str, size: int) -> bool:
     return size > 0 and os.path.splitext(name)[1].lower() not in STORED_SUFFIXES
 
 
+def normalized_info(info: zipfile.ZipInfo, when: datetime) -> zipfile.ZipInfo:
+    """The fixed-timestamp, deflate-level-6 entry an Office member is rewritten as."""
+    new = member_info(info.filename, when, compress=info.compress_type != zipfile.ZIP_STORED, utf8=False)
+    new._compresslevel = 6  # honoured by ZipFile.open(..., "w") as by writestr
+    return new
+
+
 def normalize_zip(path: str | Path, when: datetime) -> None:
     """Rewrite an Office/ZIP file in place with fixed timestamps (member order kept:
     Office readers expect ``[Content_Types].xml`` first)."""
@@ -54,9 +61,7 @@ def normalize_zip(path: str | Path, when: datetime) -> None:
     try:
         with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
             for info in src.infolist():  # streamed: a member may be large (a long catalogue)
-                new = member_info(info.filename, when, compress=info.compress_type != zipfile.ZIP_STORED, utf8=False)
-                new._compresslevel = 6
-                with src.open(info) as r, dst.open(new, "w") as w:
+                with src.open(info) as r, dst.open(normalized_info(info, when), "w") as w:
                     shutil.copyfileobj(r, w, 1 << 20)
         shutil.move(tmp, path)
     finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from handover_dossier.cli import main
 from handover_dossier.verify import PROPERTIES, BundleUnreadable, verify_bundle
-from support.bundletools import index_of, put_index, resign, rewrite
+from support.bundletools import index_of, put_index, replace_consistently, resign, rewrite
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -175,14 +175,7 @@ def test_docx_with_macros(bundle: Path, tmp_path: Path) -> None:
             for info in src.infolist():
                 dst.writestr(info, src.read(info))
             dst.writestr("word/vbaProject.bin", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500)
-        m[target] = buf.getvalue()
-        idx = index_of(m)
-        for it in idx["items"]:
-            if it["path"] == target:
-                it.update(sha256=hashlib.sha256(m[target]).hexdigest(), sm3=hashlib.new("sm3", m[target]).hexdigest(),
-                          size=len(m[target]))
-        put_index(m, idx)
-        resign(m)
+        replace_consistently(m, target, buf.getvalue())
 
     report = verify_bundle(rewrite(bundle, tmp_path / "macro.zip", edit))
     assert [(c.name, c.item) for c in report.failures] == [("active-content", target)]
@@ -203,14 +196,7 @@ def test_pdf_with_javascript(bundle: Path, tmp_path: Path) -> None:
         writer._root_object[NameObject("/OpenAction")] = writer._add_object(action)
         buf = io.BytesIO()
         writer.write(buf)
-        m[target] = buf.getvalue()
-        idx = index_of(m)
-        for it in idx["items"]:
-            if it["path"] == target:
-                it.update(sha256=hashlib.sha256(m[target]).hexdigest(), sm3=hashlib.new("sm3", m[target]).hexdigest(),
-                          size=len(m[target]))
-        put_index(m, idx)
-        resign(m)
+        replace_consistently(m, target, buf.getvalue())
 
     report = verify_bundle(rewrite(bundle, tmp_path / "js.zip", edit))
     assert [(c.name, c.item) for c in report.failures] == [("active-content", target)]
@@ -222,14 +208,7 @@ def test_unusable_file(bundle: Path, tmp_path: Path) -> None:
     target = _item_path(bundle, "B1")
 
     def edit(m):
-        m[target] = b"%PDF-1.7\n" + b"\x00garbage" * 20
-        idx = index_of(m)
-        for it in idx["items"]:
-            if it["path"] == target:
-                it.update(sha256=hashlib.sha256(m[target]).hexdigest(), sm3=hashlib.new("sm3", m[target]).hexdigest(),
-                          size=len(m[target]))
-        put_index(m, idx)
-        resign(m)
+        replace_consistently(m, target, b"%PDF-1.7\n" + b"\x00garbage" * 20)
 
     report = verify_bundle(rewrite(bundle, tmp_path / "u.zip", edit))
     assert [(c.property, c.name, c.item) for c in report.failures] == [("usability", "readable", target)]

@@ -150,6 +150,19 @@ def _download(conn: Connector, entry: Entry, dest: Path) -> Path:
 
 
 # -- 1. Files menu --------------------------------------------------------------------------------
+def _assemble_from(svc: Service, ctx: JobContext, src: SourceView, out: Path, meta: BundleMeta) -> Any:
+    """Run the pipeline for a job (progress to the job table), closing ``src``; a bundle
+    that cannot be made fails the job with the pipeline's Chinese reason."""
+    from ..pipeline import AssembleError, assemble
+
+    try:
+        return assemble(src, out, meta=meta, inventory=svc.inventory, progress=CallbackProgress(ctx.progress), workers=1)
+    except AssembleError as exc:
+        raise JobFailed(str(exc)) from None
+    finally:
+        src.close()
+
+
 def enqueue_assemble(svc: Service, node: dict[str, Any], user: str) -> tuple[Job, bool]:
     path = node_path(node)
     file_id = str(node.get("fileId", ""))
@@ -165,7 +178,6 @@ def enqueue_assemble(svc: Service, node: dict[str, Any], user: str) -> tuple[Job
 
 
 def assemble_job(svc: Service, ctx: JobContext) -> dict[str, Any]:
-    from ..pipeline import AssembleError, assemble
     from .certificate import info_from_index, render_certificate
 
     job = ctx.job
@@ -179,13 +191,7 @@ def assemble_job(svc: Service, ctx: JobContext) -> dict[str, Any]:
     try:
         src = SourceView(svc.dms.connector(path, job.user), exclude=relative_inside(hpath, path))
         draft = work / "draft.zip"
-        try:
-            result = assemble(src, draft, meta=meta, inventory=svc.inventory, progress=CallbackProgress(ctx.progress),
-                              workers=1)
-        except AssembleError as exc:
-            raise JobFailed(str(exc)) from None
-        finally:
-            src.close()
+        result = _assemble_from(svc, ctx, src, draft, meta)
         draft_sha = _sha256(draft)
         draft_name = safe_component(f"{name}-档案包草稿.zip", fallback="档案包草稿.zip")
         cert_name = safe_component(f"{name}-交接书.pdf", fallback="交接书.pdf")
@@ -310,7 +316,6 @@ def scan_job(svc: Service, ctx: JobContext) -> dict[str, Any]:
 
 def archive_job(svc: Service, ctx: JobContext) -> dict[str, Any]:
     from ..filing import ARCHIVED_TAG, FilingError, file_bundle
-    from ..pipeline import AssembleError, assemble
     from .registry import Filed, record_bundle
     from .signing import check_certificate
 
@@ -346,13 +351,7 @@ def archive_job(svc: Service, ctx: JobContext) -> dict[str, Any]:
                          exclude=relative_inside(d["handover_path"], d["source_path"]),
                          extra=(f"{SIGNED_DIR}/{signed.name}", signed))
         final = work / "final.zip"
-        try:
-            result = assemble(src, final, meta=meta, inventory=svc.inventory, progress=CallbackProgress(ctx.progress),
-                              workers=1)
-        except AssembleError as exc:
-            raise JobFailed(str(exc)) from None
-        finally:
-            src.close()
+        result = _assemble_from(svc, ctx, src, final, meta)
         code = result.index["bundle"]["archival_code"]
         dpath = dossier_path(svc.settings, d["source_path"], meta)
         bundle_name = safe_component(f"{meta.leader or split(d['source_path'])[1]}-离任交接档案-{code}.zip",

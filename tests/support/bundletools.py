@@ -133,6 +133,18 @@ def resign(members: dict[str, bytes], algorithms: tuple[str, ...] = ("sha256", "
             f"{hashlib.new(alg, members[t]).hexdigest()}  {t}\n" for t in tags).encode()
 
 
+def replace_consistently(members: dict[str, bytes], path: str, data: bytes) -> None:
+    """Put ``data`` at ``path`` and make the catalogue row and every manifest agree with it,
+    so that only the property under test can fail."""
+    members[path] = data
+    idx = index_of(members)
+    for it in idx["items"]:
+        if it["path"] == path:
+            it.update(sha256=hashlib.sha256(data).hexdigest(), sm3=hashlib.new("sm3", data).hexdigest(), size=len(data))
+    put_index(members, idx)
+    resign(members)
+
+
 def rewrite(src: Path, dst: Path, edit: Callable[[dict[str, bytes]], None], *,
             extra: dict[str, bytes] | None = None) -> Path:
     """Copy ``src`` to ``dst`` after ``edit(members)``; ``extra`` adds raw zip members

@@ -35,11 +35,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from .webdav_server import fresh_loopback_host
+from .webdav_server import folder_url, fresh_loopback_host
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
               "content-length"}
@@ -132,8 +132,7 @@ class FaultProxy:
         return f"http://{self.host}:{self.port}"
 
     def url(self, rel: str = "") -> str:
-        rel = rel.strip("/")
-        return f"{self.base}/{quote(rel, safe='/')}/" if rel else f"{self.base}/"
+        return folder_url(self.base, rel)
 
     def set_rules(self, rules: list[Rule]) -> None:
         with self._lock:

@@ -49,6 +49,12 @@ class Request:
 _hosts = itertools.count(1)
 
 
+def folder_url(base: str, rel: str = "") -> str:
+    """``base`` + the percent-encoded folder path ``rel``, '/'-terminated."""
+    rel = rel.strip("/")
+    return f"{base}/{quote(rel, safe='/')}/" if rel else f"{base}/"
+
+
 def fresh_loopback_host() -> str:
     """A loopback address (127.0.0.0/8) no earlier server of this process used.
 
@@ -155,8 +161,7 @@ class DavServer:
 
     def url(self, rel: str = "") -> str:
         """URL of ``rel`` (a folder path relative to the served root; '/'-terminated)."""
-        rel = rel.strip("/")
-        return f"{self.base}/{quote(rel, safe='/')}/" if rel else f"{self.base}/"
+        return folder_url(self.base, rel)
 
     def _begin(self) -> None:
         with self._lock:
