@@ -177,15 +177,23 @@ class DavServer:
         """Forget the requests seen so far. A request is logged when its response ends, so
         first wait (up to ``settle`` s) for responses still streaming -- e.g. a body the
         client gave up on mid-way -- or they would show up in the next test step's log."""
-        deadline = time.monotonic() + settle
         with self._idle:
-            while self._in_flight and time.monotonic() < deadline:
-                self._idle.wait(0.05)
+            self._settle(settle)
             self.requests.clear()
 
-    def log(self, method: str | None = None) -> list[Request]:
-        with self._lock:
+    def log(self, method: str | None = None, settle: float = 5.0) -> list[Request]:
+        """The requests seen so far. A request is logged only after the server has sent
+        the end of its response, which the client may already have read: wait (up to
+        ``settle`` s) for responses in flight, so that a request just answered is listed."""
+        with self._idle:
+            self._settle(settle)
             return [r for r in self.requests if method is None or r.method == method]
+
+    def _settle(self, timeout: float) -> None:
+        """With ``self._idle`` held: wait until no response is in flight, or ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while self._in_flight and time.monotonic() < deadline:
+            self._idle.wait(0.05)
 
     def body_gets(self) -> list[Request]:
         """GETs that sent a document body (200/206)."""
