@@ -17,7 +17,7 @@ scanned PDF             2 %     image-only pages (200 dpi grayscale JPEG, no tex
 
 Names are Chinese, in nested folders ``<year>年/<股室>/<类别>/<title>（第NNNNN号）.ext``.
 The content is the bundled sample corpus's (``handover_dossier.samplecorpus``: realistic
-texts for every inventory code) rendered with ``handover_dossier.docgen``; every document
+texts for every inventory code) rendered with ``handover_dossier.samplecorpus.docgen``; every document
 carries its own serial number and year in its title and catalogue metadata, so no two
 files have the same bytes (checked at the end) and extraction results differ too.
 

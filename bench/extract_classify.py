@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/extract_classify.py [--n 40] [--pages 30] [--workers 2]
 
-1. Generates a corpus with ``handover_dossier.docgen`` (DOCX, multi-page text PDF, XLSX,
+1. Generates a corpus with ``handover_dossier.samplecorpus.docgen`` (DOCX, multi-page text PDF, XLSX,
    GBK TXT, OFD) plus, when ``../shared/corpus/real-dev`` is present, the real documents.
 2. PDF text readers side by side on the same PDFs (the generated ones and the real ones):
    pypdfium2, pypdf, pdfplumber — all pages, pages/s, and whether they agree on the text.
@@ -149,7 +149,7 @@ def bench_pdf_readers(pdfs: list[Path], label: str) -> list[str]:
 # --------------------------------------------------------------------------- pipeline stages
 def bench_extract(files: list[tuple[Path, str]], workers: int):
     from handover_dossier.extract import Limits, extract_document
-    from handover_dossier.workers import Job, extract_all
+    from handover_dossier.transfer.workers import Job, extract_all
 
     limits = Limits()
     out = ["Extraction as in the pipeline (first pages only; pages = document page counts)"]

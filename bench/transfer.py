@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/transfer.py [--docs 500] [--large 0 --large-mb 50] [--fetch-threads 8] [--pdf]
 
-1. Writes N distinct documents with ``handover_dossier.docgen`` (DOCX, multi-page text PDF,
+1. Writes N distinct documents with ``handover_dossier.samplecorpus.docgen`` (DOCX, multi-page text PDF,
    XLSX, TXT in UTF-8 and GBK; Chinese names in nested folders), plus the bundled sample
    corpus (``handover_dossier.samplecorpus``) with its problem files; ``--large K`` adds K
    large scanned-size files (random bytes named .pdf: fetched in full, then recorded as

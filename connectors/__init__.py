@@ -23,6 +23,7 @@ __all__ = [
     "Entry",
     "QuotaExceededError",
     "is_url",
+    "open",
     "open_connector",
 ]
 
@@ -39,11 +40,15 @@ def open_connector(location: str, **options: object) -> Connector:
     - any other ``http(s)://`` URL -> generic WebDAV (RFC 4918)
     """
     if is_url(location):
-        try:
-            from .webdav import open_webdav
-        except ImportError as exc:  # pragma: no cover - until the WebDAV connector lands
-            raise ConnectorError("此版本尚不支持 WebDAV 来源") from exc
-        return open_webdav(location, **options)  # type: ignore[arg-type]
+        # Importing the remote connectors registers them (generic WebDAV, then Nextcloud).
+        from . import nextcloud, webdav  # noqa: F401
+        from .registry import open_remote
+
+        return open_remote(location, **options)
     from .local import LocalConnector
 
     return LocalConnector(location)
+
+
+#: The short name integrators use: ``handover_dossier.connectors.open(location)``.
+open = open_connector

@@ -9,6 +9,7 @@ backends).
 from __future__ import annotations
 
 import posixpath
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -149,6 +150,11 @@ class Connector(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC: entry paths are NFC (macOS hands out NFD names; servers and zips expect NFC)."""
+    return unicodedata.normalize("NFC", text)
 
 
 def join(*parts: str) -> str:

@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from ..textnorm import nfc
-from .base import Connector, ConnectorError, DocumentUnavailable, Entry, join
+from .base import Connector, ConnectorError, DocumentUnavailable, Entry, join, nfc
 
 
 class LocalConnector(Connector):

@@ -37,15 +37,17 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
-from ..textnorm import nfc
-from .base import ConnectorError, DocumentUnavailable, Entry, QuotaExceededError
+from .base import ConnectorError, DocumentUnavailable, Entry, QuotaExceededError, nfc
 from .http import RETRY_STATUSES, sabre_error
+from .registry import register
 from .webdav import (
     _NEXTCLOUD_PATH,
     NAMESPACES,
     DavResource,
     WebDavConnector,
     _Slice,
+    connect_options,
+    is_nextcloud_url,
     parse_multistatus,
     propfind_body,
     term_bounds,
@@ -421,3 +423,16 @@ class NextcloudConnector(WebDavConnector):
             resp.close()
         except ConnectorError:
             pass
+
+
+def open_nextcloud(url: str, **options: Any) -> NextcloudConnector:
+    """Open a Nextcloud files URL; the user in the path is the default login.
+
+    Options: those of :func:`.webdav.open_webdav`, and ``chunk_threshold`` / ``chunk_size``.
+    """
+    m = _NEXTCLOUD_PATH.match(unquote(urlsplit(url).path or "/"))
+    clean, options = connect_options(url, options, default_user=m.group("user") if m else "")
+    return NextcloudConnector(clean, **options)
+
+
+register("nextcloud", is_nextcloud_url, open_nextcloud, priority=10)

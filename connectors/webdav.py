@@ -14,9 +14,10 @@ is their NFC form; requests are re-encoded with every byte outside ``A-Za-z0-9_.
 percent-encoded, so spaces, ``#``, ``%``, ``?`` and Chinese names survive. The server's
 own (possibly NFD) spelling is kept in :attr:`Entry.ref` for reading back.
 
-:func:`open_webdav` is what :func:`~handover_dossier.connectors.open_connector` calls; it
-returns the Nextcloud connector (:mod:`.nextcloud`) when the path is a Nextcloud files
-path ``/remote.php/dav/files/USER/...``.
+:func:`open_webdav` opens any WebDAV URL; it is registered with :mod:`.registry` for every
+``http(s)://`` URL, so :func:`~handover_dossier.connectors.open_connector` reaches it. The
+Nextcloud connector (:mod:`.nextcloud`) builds on this one and registers with a higher
+priority for Nextcloud files paths ``/remote.php/dav/files/USER/...``.
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from ..textnorm import nfc
-from .base import Connector, ConnectorError, DocumentUnavailable, Entry, join
+from .base import Connector, ConnectorError, DocumentUnavailable, Entry, join, nfc
 from .credentials import Credentials, redact, resolve
 from .http import RETRY_STATUSES, HttpError, HttpSession, ResponseStream, RetryPolicy, TransferInterrupted
+from .registry import register
 
 __all__ = ["DavResource", "WebDavConnector", "open_webdav", "parse_multistatus", "propfind_body"]
 
@@ -560,23 +561,35 @@ class WebDavConnector(Connector):
         self.http.close()
 
 
-def open_webdav(url: str, **options: Any) -> Connector:
-    """Open a WebDAV location; a Nextcloud files URL gets the Nextcloud connector.
+def connect_options(url: str, options: dict[str, Any], *, default_user: str = "") -> tuple[str, dict[str, Any]]:
+    """The URL without credentials, and the options with the credentials to use.
 
-    Options: ``policy`` (:class:`RetryPolicy`), ``pool_size``, ``verify`` (TLS: bool or
-    CA bundle path; ``DOSSIER_CA_BUNDLE`` also works), ``credentials`` (skip lookup),
-    and for Nextcloud ``chunk_threshold`` / ``chunk_size``.
+    Credentials come from ``options["credentials"]`` when given, else from the environment,
+    ``~/.netrc`` or the URL (:func:`.credentials.resolve`); ``DOSSIER_CA_BUNDLE`` sets TLS
+    verification when ``verify`` is not given.
     """
-    parts = urlsplit(url)
-    m = _NEXTCLOUD_PATH.match(unquote(parts.path or "/"))
-    default_user = m.group("user") if m else ""
     clean, creds = resolve(url, default_user=default_user)
+    options = dict(options)
     if "credentials" in options:
         creds = options.pop("credentials")
     if "verify" not in options and os.environ.get("DOSSIER_CA_BUNDLE"):
         options["verify"] = os.environ["DOSSIER_CA_BUNDLE"]
-    if m:
-        from .nextcloud import NextcloudConnector
+    return clean, {**options, "credentials": creds}
 
-        return NextcloudConnector(clean, credentials=creds, **options)
-    return WebDavConnector(clean, credentials=creds, **options)
+
+def open_webdav(url: str, **options: Any) -> Connector:
+    """Open a generic WebDAV location.
+
+    Options: ``policy`` (:class:`RetryPolicy`), ``pool_size``, ``verify`` (TLS: bool or
+    CA bundle path; ``DOSSIER_CA_BUNDLE`` also works), ``credentials`` (skip lookup).
+    """
+    clean, options = connect_options(url, options)
+    return WebDavConnector(clean, **options)
+
+
+def is_nextcloud_url(url: str) -> bool:
+    """True for a Nextcloud files URL (``…/remote.php/dav/files/USER/…``)."""
+    return bool(_NEXTCLOUD_PATH.match(unquote(urlsplit(url).path or "/")))
+
+
+register("webdav", lambda url: url.startswith(("http://", "https://")), open_webdav)

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .i18n import set_language, ui
+from .lang.i18n import set_language, ui
+from .version import __version__
 
 
 def _print(text: str = "", *, err: bool = False) -> None:
@@ -34,8 +34,8 @@ def _fail(message: str, code: int = 1) -> int:
 
 # -- assemble --------------------------------------------------------------------
 def _meta(args: argparse.Namespace):
-    from .assemble import BundleMeta
-    from .i18n import get_language
+    from .bundle.assemble import BundleMeta
+    from .lang.i18n import get_language
 
     return BundleMeta(
         leader=args.leader or "",
@@ -66,7 +66,7 @@ def cmd_assemble(args: argparse.Namespace) -> int:
     from .classify import Mapping
     from .inventory import InventoryError, default_inventory, load_inventory
     from .pipeline import AssembleError, assemble
-    from .progress import BarProgress, Progress
+    from .runtime.progress import BarProgress, Progress
 
     for value, flag in ((args.term_start, "--term-start"), (args.term_end, "--term-end")):
         problem = _check_date(value, flag)
@@ -155,7 +155,7 @@ def _summary(data: dict[str, Any], inventory) -> None:
     if pdf and not pdf.get("made"):
         _print(f"  提示：{pdf.get('note') or '未生成 PDF 版本'}")
     if data.get("fetch", {}).get("documents"):
-        from .fetch import describe_fetch
+        from .transfer.fetch import describe_fetch
 
         _print(f"  获取：{describe_fetch(data['fetch'])}")
     _print(f"  SHA-256：{data['sha256']}")
@@ -163,9 +163,9 @@ def _summary(data: dict[str, Any], inventory) -> None:
 
 # -- verify ----------------------------------------------------------------------
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .i18n import get_language
-    from .signatures import load_trust_roots
-    from .verify import PROPERTIES, BundleUnreadable, ReportError, verify_bundle, write_report
+    from .lang.i18n import get_language
+    from .verify.checks import PROPERTIES, BundleUnreadable, ReportError, verify_bundle, write_report
+    from .verify.signatures import load_trust_roots
 
     try:
         roots = load_trust_roots(args.trust_root or [])
@@ -204,7 +204,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_classify(args: argparse.Namespace) -> int:
     from .classify import Classifier, ClassifyInput
     from .extract import ExtractionError, extract_document
-    from .textnorm import nfc
+    from .lang.textnorm import nfc
 
     classifier = Classifier()
     rows = []
@@ -245,8 +245,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
 # -- eval / train ----------------------------------------------------------------
 def cmd_eval(args: argparse.Namespace) -> int:
     from .classify import Classifier
-    from .evaluate import EvaluationError, evaluate, format_report
     from .pipeline import default_workers
+    from .quality.evaluate import EvaluationError, evaluate, format_report
 
     try:
         result = evaluate(args.labeled_dir, Classifier(unit=args.unit or ""), workers=args.workers or default_workers())
@@ -261,9 +261,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .classify import Mapping
-    from .classify.training import TrainingError, train_default, train_unit
+    from .classify.training import TrainingError, train_default
     from .inventory import InventoryError, default_inventory, load_inventory
     from .pipeline import default_workers
+    from .quality.teach import train_unit
 
     try:
         inventory = load_inventory(args.inventory) if args.inventory else default_inventory()
@@ -315,13 +316,13 @@ def cmd_file(args: argparse.Namespace) -> int:
 
 # -- demo ------------------------------------------------------------------------
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .assemble import BundleMeta
-    from .i18n import get_language
+    from .bundle.assemble import BundleMeta
     from .inventory import default_inventory
+    from .lang.i18n import get_language
     from .pipeline import AssembleError, assemble
-    from .progress import BarProgress, Progress
+    from .runtime.progress import BarProgress, Progress
     from .samplecorpus import LEADER, generate
-    from .verify import verify_bundle
+    from .verify.checks import verify_bundle
 
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)

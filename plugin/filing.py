@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 from .connectors import Connector, ConnectorError, Entry, QuotaExceededError, is_url, open_connector
 from .hashing import CHUNK, digest_file
-from .textnorm import nfc
-from .verify import verify_bundle
+from .lang.textnorm import nfc
+from .verify.checks import verify_bundle
 
 ARCHIVED_TAG = "已归档"
 

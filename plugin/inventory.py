@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .resources import templates_dir
-from .textnorm import to_simplified
+from .lang.textnorm import to_simplified
+from .runtime.resources import templates_dir
 
 RETENTIONS = {"永久": "Y", "定期30年": "D30", "定期10年": "D10"}
 

@@ -20,24 +20,34 @@ import pickle
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .assemble import BundleError, BundleInfo, BundleMeta, ExceptionRow, Item, created_time, write_bundle
+from .bundle import output_settings
+from .bundle.assemble import (
+    BundleError,
+    BundleInfo,
+    BundleMeta,
+    ExceptionRow,
+    Item,
+    created_time,
+    write_bundle,
+)
 from .classify import Classification, Classifier, ClassifyInput, Mapping
 from .classify.overrides import MAPPING_NAME
 from .classify.year import document_year as classify_year
 from .connectors import Connector, ConnectorError, DocumentUnavailable, Entry, open_connector
 from .extract import Extracted, ExtractionError, Limits, screen_name
-from .extractcache import ExtractCache
-from .fetch import Fetched, Fetcher, FetchStats, walk_source
 from .inventory import Inventory, default_inventory
-from .oserrors import os_error_reason
-from .progress import Progress
-from .resources import cache_dir
-from .uptodate import OutputGuard, fingerprint
-from .workers import Outcome, ReadPool, Task
+from .runtime.oserrors import os_error_reason
+from .runtime.progress import Progress
+from .runtime.resources import cache_dir
+from .transfer.extractcache import ExtractCache
+from .transfer.fetch import Fetched, Fetcher, FetchStats, walk_source
+from .transfer.uptodate import OutputGuard, fingerprint
+from .transfer.workers import Job, Outcome, ReadPool, Task, extract_all
 
 
 class AssembleError(RuntimeError):
@@ -162,7 +172,7 @@ def assemble(
         if reuse and classifier is None:
             fp = fingerprint(source=connector.display_url, entries=listed, meta=meta, inventory=inventory,
                              mapping=mapping if explicit_mapping else None, limits=limits,
-                             options={"only_term": only_term})
+                             options={"only_term": only_term}, output=output_settings())
             kept = guard.current(fp)
             if kept is not None:
                 return _kept(out, kept, entries, timings, started, progress)
@@ -448,3 +458,53 @@ def _sidecar_mapping(connector: Connector, entries: list[Entry], inventory: Inve
 
 
 __all__ = ["AssembleError", "AssembleResult", "assemble", "default_workers", "document_year"]
+
+
+# -- reading documents without assembling (evaluation, training) -----------------------------
+
+
+def read_files(
+    files: Iterable[tuple[Any, str | Path, str]], *, workers: int = 1, limits: Limits | None = None
+) -> Iterator[tuple[Any, Extracted | ExtractionError]]:
+    """Extract local files exactly as :func:`assemble` reads documents (same readers, worker
+    processes, time and memory limits); yield ``(key, result)`` as each finishes.
+
+    ``files`` holds ``(key, path, name)``: ``name`` is what the readers see as the document's
+    name (they never see the folder it sits in).
+    """
+    jobs = (Job(key, str(path), name) for key, path, name in files)
+    for job, result in extract_all(jobs, limits or Limits(), workers):
+        yield job.key, result
+
+
+def read_documents(
+    source: str | Connector,
+    *,
+    entries: Iterable[Entry] | None = None,
+    select: Callable[[Entry], bool] | None = None,
+    workers: int = 1,
+    limits: Limits | None = None,
+) -> Iterator[tuple[Entry, Extracted | ExtractionError | DocumentUnavailable]]:
+    """Fetch and extract the documents of ``source`` (all it lists, or ``entries`` when given)
+    that ``select`` accepts, as :func:`assemble` does; yield ``(entry, result)`` as each finishes.
+
+    A document that cannot be fetched yields :class:`DocumentUnavailable`, one that cannot be
+    read :class:`ExtractionError`. Listing failures raise :class:`ConnectorError`.
+    """
+    connector = open_connector(source) if isinstance(source, str) else source
+    listed = connector.walk() if entries is None else entries
+    entries = [e for e in listed if not e.problem and (select is None or select(e))]
+    cache = cache_dir() / "fetch" if entries and connector.local_path(entries[0]) is None else None
+    fetcher = Fetcher(connector, cache)
+    by_key: dict[int, Entry] = {}
+    jobs: list[tuple[int, str, str]] = []
+    for i, e in enumerate(entries):
+        try:
+            f = fetcher.fetch(e)
+        except DocumentUnavailable as exc:
+            yield e, exc
+            continue
+        by_key[i] = e
+        jobs.append((i, str(f.local), e.name))
+    for key, result in read_files(jobs, workers=workers, limits=limits):
+        yield by_key[key], result

@@ -9,7 +9,7 @@ Fonts: East Asian text is set in 宋体 (headings 黑体), Latin text and digits
 Roman - the faces every Chinese office has. On Linux, where they are absent, the PDF
 converter maps them to Noto Serif/Sans CJK SC (see ``plugin/pdfrender.py``).
 
-Templates (variables: see ``handover_dossier.render.bundle_context``):
+Templates (variables: see ``handover_dossier.bundle.render.bundle_context``):
 
 =====================  ============================================================
 ``cover.docx``         封面: unit, leader, post, term, date range, count, retention, code

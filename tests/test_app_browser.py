@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from handover_dossier.app import flows
 from handover_dossier.app.config import load_settings
-from handover_dossier.app.demosign import make_ca, sign_roles
 from handover_dossier.app.service import Service
+from handover_dossier.app.signing.demosign import make_ca, sign_roles
 from handover_dossier.app.web import create_app
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as ChromeService

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 import requests
 import uvicorn
-from handover_dossier.app import registry
 from handover_dossier.app.config import load_settings
-from handover_dossier.app.demosign import make_ca, sign_roles
+from handover_dossier.app.records import registry
 from handover_dossier.app.service import Service
+from handover_dossier.app.signing.demosign import make_ca, sign_roles
 from handover_dossier.app.web import create_app
-from handover_dossier.docgen import write_docx, write_txt
+from handover_dossier.samplecorpus.docgen import write_docx, write_txt
 
 ALL = {"sig_outgoing": "张三", "sig_incoming": "李四", "sig_supervisor": "王五"}
 SOURCE = "/交接材料/张三-2019-2024"
@@ -113,7 +113,7 @@ def assemble_draft(svc: Service, srv: LoopbackServer) -> dict:
 
 
 def sign(env: dict[str, str], svc: Service, draft: dict, signers: dict[str, str], suffix: str = ".signed_42") -> Path:
-    from handover_dossier.app.demosign import DemoCA
+    from handover_dossier.app.signing.demosign import DemoCA
 
     folder = Path(env["DOSSIER_DMS_ROOT"]) / draft["result"]["handover_path"].strip("/")
     cert = folder / draft["result"]["cert_name"]

@@ -26,10 +26,10 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import requests
-from handover_dossier.app import registry
 from handover_dossier.app.config import load_settings
-from handover_dossier.app.demosign import make_ca, sign_roles
+from handover_dossier.app.records import registry
 from handover_dossier.app.service import Service
+from handover_dossier.app.signing.demosign import make_ca, sign_roles
 from handover_dossier.app.web import create_app
 from test_app_flows import LoopbackServer, make_corpus, wait_for
 
@@ -257,7 +257,7 @@ def test_recorded_click_queues_notifies_and_polling_alone_archives(tmp_path: Pat
         # Sign; no webhook exists on this server: the poller alone must find and archive it.
         folder = Path(env["DOSSIER_DMS_ROOT"]) / job.result["handover_path"].strip("/")
         cert = folder / job.result["cert_name"]
-        from handover_dossier.app.demosign import DemoCA
+        from handover_dossier.app.signing.demosign import DemoCA
 
         sign_roles(cert, folder / f"{cert.stem}.signed_42.pdf",
                    {"sig_outgoing": "张三", "sig_incoming": "李四", "sig_supervisor": "王五"}, DemoCA(Path(env["CA"])))

@@ -6,10 +6,10 @@ import io
 from pathlib import Path
 
 import pytest
-from handover_dossier.app.certificate import CertificateInfo, render_certificate
 from handover_dossier.app.config import DEFAULT_ROLES, parse_roles
-from handover_dossier.app.demosign import make_ca, sign_field, sign_roles
-from handover_dossier.app.signing import check_certificate
+from handover_dossier.app.signing.certificate import CertificateInfo, render_certificate
+from handover_dossier.app.signing.check import check_certificate
+from handover_dossier.app.signing.demosign import make_ca, sign_field, sign_roles
 
 ROLES = parse_roles(DEFAULT_ROLES)
 ALL = {"sig_outgoing": "张三", "sig_incoming": "李四", "sig_supervisor": "王五"}

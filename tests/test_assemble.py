@@ -11,16 +11,16 @@ from pathlib import Path
 
 import docx
 import pytest
-from handover_dossier.assemble import BundleError, BundleMeta, ExceptionRow, Item, write_bundle
+from handover_dossier.bundle.assemble import BundleError, BundleMeta, ExceptionRow, Item, write_bundle
+from handover_dossier.bundle.names import MAX_PATH_CHARS, is_safe_member, safe_component, unique_name
+from handover_dossier.bundle.ziputil import UTF8_FLAG
 from handover_dossier.hashing import digest_file
 from handover_dossier.inventory import default_inventory, load_inventory
-from handover_dossier.names import MAX_PATH_CHARS, is_safe_member, safe_component, unique_name
-from handover_dossier.verify import verify_bundle
-from handover_dossier.ziputil import UTF8_FLAG
+from handover_dossier.verify.checks import verify_bundle
 from support.bundletools import META, build, make_items, read_members
 
-# the module, not the package-level ``handover_dossier.assemble()`` function of the same name
-assemble_mod = importlib.import_module("handover_dossier.assemble")
+# the module, not the package-level ``handover_dossier.bundle.assemble()`` function of the same name
+assemble_mod = importlib.import_module("handover_dossier.bundle.assemble")
 
 
 @pytest.fixture()

@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from handover_dossier import docgen
 from handover_dossier.classify import Classifier, ClassifyInput, Mapping
 from handover_dossier.classify import model as model_mod
-from handover_dossier.classify.training import load_corrections, train_unit
+from handover_dossier.classify.training import load_corrections
 from handover_dossier.classify.year import document_year
 from handover_dossier.inventory import default_inventory
+from handover_dossier.quality.teach import train_unit
+from handover_dossier.samplecorpus import docgen
 
 DOSSIER = [sys.executable, "-m", "handover_dossier.cli"]
 
@@ -229,7 +230,7 @@ def test_dossier_train_and_assemble_with_unit(tiny: Path, tmp_path: Path) -> Non
     assert r.returncode == 0, r.stderr
     import zipfile
 
-    from handover_dossier.verify import verify_bundle
+    from handover_dossier.verify.checks import verify_bundle
 
     with zipfile.ZipFile(tmp_path / "b.zip") as zf:
         index = json.loads(next(zf.read(n) for n in zf.namelist() if n.endswith("data/index.json")))

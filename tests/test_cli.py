@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from handover_dossier.docgen import write_docx, write_txt
+from handover_dossier.samplecorpus.docgen import write_docx, write_txt
 
 DOSSIER = [sys.executable, "-m", "handover_dossier.cli"]
 

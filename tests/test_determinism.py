@@ -9,10 +9,10 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from handover_dossier.assemble import BundleMeta
+from handover_dossier.bundle.assemble import BundleMeta
 from handover_dossier.pipeline import assemble
 from handover_dossier.samplecorpus import LEADER
-from handover_dossier.verify import verify_bundle
+from handover_dossier.verify.checks import verify_bundle
 
 EPOCH = 1719705600  # 2024-06-30T00:00:00Z
 

@@ -1,4 +1,4 @@
-"""Tests for handover_dossier.docgen: layout, text round-trips and byte determinism."""
+"""Tests for handover_dossier.samplecorpus.docgen: layout, text round-trips and byte determinism."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import openpyxl
 import pdfplumber
 import pypdfium2 as pdfium
 import pytest
-from handover_dossier import docgen
+from handover_dossier.samplecorpus import docgen
 
 WHEN = datetime(2023, 3, 5, 10, 0, 0)  # naive = China time
 TITLE = "关于印发云溪县交通运输局2023年工作计划的通知"

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from handover_dossier import docgen
-from handover_dossier.evaluate import EvalResult, Outcome, evaluate
+from handover_dossier.quality.evaluate import EvalResult, Outcome, evaluate
+from handover_dossier.samplecorpus import docgen
 
 DOSSIER = [sys.executable, "-m", "handover_dossier.cli"]
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,6 @@
 """Extraction per format: text and metadata from real files of each kind.
 
-Documents come from ``handover_dossier.docgen`` (DOCX, PDF, XLSX, TXT) or are built here
+Documents come from ``handover_dossier.samplecorpus.docgen`` (DOCX, PDF, XLSX, TXT) or are built here
 with the format's own structure (OFD as a zip of XML, scans rendered with a CJK font,
 encrypted PDFs with pypdf, a .doc converted by the installed LibreOffice).
 """
@@ -11,10 +11,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from handover_dossier import docgen
 from handover_dossier.extract import ExtractionError, Limits, extract_document
 from handover_dossier.extract.ocr import clean_ocr_text
 from handover_dossier.extract.text import decode_text
+from handover_dossier.samplecorpus import docgen
 
 CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
@@ -296,7 +296,7 @@ def test_encrypted_pdfs(tmp_path: Path) -> None:
 def _soffice_convert(src: Path, target: str, outdir: Path) -> Path:
     import subprocess
 
-    from handover_dossier.extract.legacy import soffice_binary
+    from handover_dossier.runtime.tools import soffice_path as soffice_binary
 
     binary = soffice_binary()
     assert binary, "LibreOffice is installed by .ci/run"

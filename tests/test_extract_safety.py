@@ -13,9 +13,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-from handover_dossier import docgen
 from handover_dossier.extract import ExtractionError, Limits, extract_document
-from handover_dossier.workers import Job, extract_all, run_with_deadline
+from handover_dossier.samplecorpus import docgen
+from handover_dossier.transfer.workers import Job, extract_all, run_with_deadline
 
 _MIB = 1 << 20
 

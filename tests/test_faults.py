@@ -29,12 +29,12 @@ from pathlib import Path
 
 import psutil
 import pytest
-from handover_dossier import docgen
 from handover_dossier.connectors import open_connector
 from handover_dossier.connectors.http import RetryPolicy
 from handover_dossier.extract import Limits
 from handover_dossier.pipeline import assemble
-from handover_dossier.verify import verify_bundle
+from handover_dossier.samplecorpus import docgen
+from handover_dossier.verify.checks import verify_bundle
 from support.faultproxy import Fault, Rule
 
 SDE = "1719705600"

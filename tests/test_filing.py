@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import requests
 from handover_dossier import cli
-from handover_dossier.assemble import BundleMeta
+from handover_dossier.bundle.assemble import BundleMeta
 from handover_dossier.connectors.credentials import Credentials
 from handover_dossier.connectors.http import RetryPolicy
 from handover_dossier.connectors.webdav import WebDavConnector
 from handover_dossier.filing import FilingError, file_bundle
 from handover_dossier.pipeline import assemble
-from handover_dossier.verify import verify_bundle
+from handover_dossier.verify.checks import verify_bundle
 from support.faultproxy import Fault, Rule
 from support.webdav_server import DAV_PASSWORD, DAV_USER
 

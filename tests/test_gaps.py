@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handover_dossier.gaps import document_years, find_gaps, gap_roles
+from handover_dossier.bundle.gaps import document_years, find_gaps, gap_roles
 from handover_dossier.inventory import default_inventory, load_inventory
 
 

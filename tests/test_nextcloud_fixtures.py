@@ -31,11 +31,12 @@ from handover_dossier.connectors import (
     DocumentUnavailable,
     QuotaExceededError,
 )
+from handover_dossier.connectors import open_connector as open_webdav
 from handover_dossier.connectors.credentials import Credentials
 from handover_dossier.connectors.http import HttpError, RetryPolicy, TransferInterrupted
 from handover_dossier.connectors.nextcloud import NC_PROPS, NextcloudConnector, parse_checksums, search_body
-from handover_dossier.connectors.webdav import open_webdav, parse_multistatus, propfind_body
-from handover_dossier.fetch import Fetcher
+from handover_dossier.connectors.webdav import parse_multistatus, propfind_body
+from handover_dossier.transfer.fetch import Fetcher
 
 SECRET = "app-password-never-shown-4711"
 ROOT = "/remote.php/dav/files/archivist/交接材料/张三-2019-2024/"

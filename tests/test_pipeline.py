@@ -8,11 +8,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from handover_dossier.assemble import BundleMeta
-from handover_dossier.docgen import write_docx, write_pdf, write_txt, write_xlsx
+from handover_dossier.bundle.assemble import BundleMeta
 from handover_dossier.pipeline import AssembleError, assemble
-from handover_dossier.progress import CallbackProgress
-from handover_dossier.verify import verify_bundle
+from handover_dossier.runtime.progress import CallbackProgress
+from handover_dossier.samplecorpus.docgen import write_docx, write_pdf, write_txt, write_xlsx
+from handover_dossier.verify.checks import verify_bundle
 
 
 def _index(bundle: Path) -> dict:

@@ -14,10 +14,16 @@ from pathlib import Path
 import docx
 import pytest
 from docx.oxml.ns import qn
+from handover_dossier.bundle.pdfrender import convert_to_pdf, normalize_pdf
+from handover_dossier.bundle.render import (
+    DOCUMENTS,
+    TemplateError,
+    bundle_context,
+    render_documents,
+    render_docx,
+)
 from handover_dossier.inventory import default_inventory
-from handover_dossier.pdfrender import convert_to_pdf, normalize_pdf
-from handover_dossier.render import DOCUMENTS, TemplateError, bundle_context, render_documents, render_docx
-from handover_dossier.resources import templates_dir
+from handover_dossier.runtime.resources import templates_dir
 from support.bundletools import WHEN, read_members
 
 CATALOGUE_COLUMNS = ["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注"]
@@ -196,7 +202,7 @@ def test_pdf_pages_render_to_png(members, tmp_path: Path) -> None:
 
 def test_normalize_pdf_fallback_for_other_producers(tmp_path: Path) -> None:
     """PDFs not laid out like LibreOffice's (e.g. reportlab's) are rewritten with fixed dates."""
-    from handover_dossier.docgen import write_pdf
+    from handover_dossier.samplecorpus.docgen import write_pdf
     from pypdf import PdfReader
 
     a, b = tmp_path / "a.pdf", tmp_path / "b.pdf"
@@ -228,7 +234,7 @@ def _rows(path: Path) -> list[list[str]]:
 
 @pytest.mark.parametrize("lang", ["zh-Hans", "zh-Hant"])
 def test_long_lists_are_streamed_chunk_by_chunk_with_the_same_rows(index, tmp_path: Path, monkeypatch, lang) -> None:
-    import handover_dossier.render as render
+    import handover_dossier.bundle.render as render
 
     big = _many(index, 57)
     ctx = bundle_context(big, default_inventory())
@@ -256,7 +262,7 @@ def test_long_lists_are_streamed_chunk_by_chunk_with_the_same_rows(index, tmp_pa
 def test_a_row_numbered_by_the_loop_is_rendered_whole(index, tmp_path: Path, monkeypatch) -> None:
     """A user's template that numbers rows with ``loop.index`` cannot be chunked (the
     numbers would restart): it is rendered in one piece, numbers intact."""
-    import handover_dossier.render as render
+    import handover_dossier.bundle.render as render
 
     tpl = tmp_path / "tpl"
     tpl.mkdir()

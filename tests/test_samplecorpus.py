@@ -14,7 +14,8 @@ import openpyxl
 import pypdf
 import pypdfium2 as pdfium
 import pytest
-from handover_dossier import docgen, samplecorpus
+from handover_dossier import samplecorpus
+from handover_dossier.samplecorpus import docgen
 
 ALL_CODES = {
     "A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "C4", "C5", "C6",

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import psutil
 import pytest
-from handover_dossier import docgen
-from handover_dossier.assemble import BundleMeta
+from handover_dossier.bundle.assemble import BundleMeta
 from handover_dossier.pipeline import assemble
+from handover_dossier.samplecorpus import docgen
 from handover_dossier.scale.jobs import BundleJob, JobSpecError
 from handover_dossier.scale.queue import enqueue, read_batch, states, wait
 from support.faultproxy import Fault, Rule

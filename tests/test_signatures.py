@@ -16,11 +16,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from handover_dossier.assemble import Item
+from handover_dossier.bundle.assemble import Item
 from handover_dossier.cli import main
-from handover_dossier.docgen import write_pdf
 from handover_dossier.hashing import digest_file
-from handover_dossier.signatures import (
+from handover_dossier.samplecorpus.docgen import write_pdf
+from handover_dossier.verify.checks import verify_bundle
+from handover_dossier.verify.signatures import (
     FAIL,
     PASS,
     UNVERIFIABLE,
@@ -28,7 +29,6 @@ from handover_dossier.signatures import (
     load_trust_roots,
     validate_pdf,
 )
-from handover_dossier.verify import verify_bundle
 from support.bundletools import build, make_items
 
 

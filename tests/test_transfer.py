@@ -23,9 +23,9 @@ from handover_dossier.connectors import ConnectorError, DocumentUnavailable
 from handover_dossier.connectors.credentials import Credentials
 from handover_dossier.connectors.http import RetryPolicy, parse_retry_after
 from handover_dossier.connectors.webdav import WebDavConnector
-from handover_dossier.fetch import Fetcher
 from handover_dossier.pipeline import AssembleError, assemble
-from handover_dossier.verify import verify_bundle
+from handover_dossier.transfer.fetch import Fetcher
+from handover_dossier.verify.checks import verify_bundle
 from support.faultproxy import Fault, Rule
 from support.webdav_server import DAV_PASSWORD, DAV_USER
 

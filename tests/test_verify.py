@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from handover_dossier.cli import main
-from handover_dossier.verify import PROPERTIES, BundleUnreadable, verify_bundle
+from handover_dossier.verify.checks import PROPERTIES, BundleUnreadable, verify_bundle
 from support.bundletools import index_of, put_index, replace_consistently, resign, rewrite
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

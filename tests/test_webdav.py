@@ -16,11 +16,11 @@ from handover_dossier import cli
 from handover_dossier.connectors import ConnectorError, open_connector
 from handover_dossier.connectors.credentials import Credentials, redact, resolve, scrub
 from handover_dossier.connectors.http import RetryPolicy
-from handover_dossier.fetch import describe_fetch, walk_source
 from handover_dossier.filing import recorded_source
+from handover_dossier.lang.textnorm import nfc
 from handover_dossier.pipeline import assemble
-from handover_dossier.textnorm import nfc
-from handover_dossier.verify import verify_bundle
+from handover_dossier.transfer.fetch import describe_fetch, walk_source
+from handover_dossier.verify.checks import verify_bundle
 from support.faultproxy import Fault, Rule
 from support.webdav_server import DAV_PASSWORD, DAV_USER, LONG_NAME, NFD_NAME
 

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from ..i18n import ui
+from ..lang.i18n import ui
 
 
 def _print(text: str = "", *, err: bool = False) -> None:
@@ -63,7 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from . import registry
+    from .records import registry
 
     svc = _service(args)
     rows = registry.search(svc.engine, text=" ".join(args.text or []), leader=args.leader or "", unit=args.unit or "",
@@ -84,7 +84,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from . import registry
+    from .records import registry
 
     svc = _service(args)
     try:
@@ -107,7 +107,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_case(args: argparse.Namespace) -> int:
-    from . import cases
+    from .records import cases
 
     svc = _service(args)
     limit = svc.settings.deadline_days

@@ -20,22 +20,44 @@ import shutil
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from ..assemble import BundleMeta
+from ..bundle.assemble import BundleMeta
+from ..bundle.names import safe_component
 from ..connectors import Connector, ConnectorError, Entry
-from ..names import safe_component
-from ..progress import CallbackProgress
-from .cases import find_case_for, mark
-from .dms import norm, split
-from .jobs import Job, JobContext, JobFailed
-from .store import drafts, dumps, loads, now, signed_checks
+from ..inventory import Inventory
+from ..runtime.progress import CallbackProgress
+from .config import Settings
+from .dms import DMS, norm, split
+from .records.cases import find_case_for, mark
+from .records.jobs import Job, JobContext, JobFailed, JobQueue
+from .records.notify import Notifier
+from .records.store import drafts, dumps, loads, now, signed_checks
 
-if TYPE_CHECKING:
-    from .service import Service
+
+class FlowHost(Protocol):
+    """What the flows need from the service that runs them.
+
+    The service hands itself to every handler; the flows never import the service, so the
+    dependency runs one way (service -> flows).
+    """
+
+    settings: Settings
+    engine: Engine
+    dms: DMS
+    notifier: Notifier
+    queue: JobQueue
+
+    @property
+    def inventory(self) -> Inventory: ...
+
+    def ensure_folder(self, path: str, user: str) -> None: ...
+
+    def status_link(self, file_id: str = "") -> str: ...
 
 log = logging.getLogger("handover_dossier.app.flows")
 
@@ -150,7 +172,7 @@ def _download(conn: Connector, entry: Entry, dest: Path) -> Path:
 
 
 # -- 1. Files menu --------------------------------------------------------------------------------
-def _assemble_from(svc: Service, ctx: JobContext, src: SourceView, out: Path, meta: BundleMeta) -> Any:
+def _assemble_from(svc: FlowHost, ctx: JobContext, src: SourceView, out: Path, meta: BundleMeta) -> Any:
     """Run the pipeline for a job (progress to the job table), closing ``src``; a bundle
     that cannot be made fails the job with the pipeline's Chinese reason."""
     from ..pipeline import AssembleError, assemble
@@ -163,7 +185,7 @@ def _assemble_from(svc: Service, ctx: JobContext, src: SourceView, out: Path, me
         src.close()
 
 
-def enqueue_assemble(svc: Service, node: dict[str, Any], user: str) -> tuple[Job, bool]:
+def enqueue_assemble(svc: FlowHost, node: dict[str, Any], user: str) -> tuple[Job, bool]:
     path = node_path(node)
     file_id = str(node.get("fileId", ""))
     etag = str(node.get("etag", "")).strip('"')
@@ -177,13 +199,13 @@ def enqueue_assemble(svc: Service, node: dict[str, Any], user: str) -> tuple[Job
     return job, created
 
 
-def assemble_job(svc: Service, ctx: JobContext) -> dict[str, Any]:
-    from .certificate import info_from_index, render_certificate
+def assemble_job(svc: FlowHost, ctx: JobContext) -> dict[str, Any]:
+    from .signing.certificate import info_from_index, render_certificate
 
     job = ctx.job
     path = norm(job.payload["path"])
     _parent, name = split(path)
-    meta, case = svc.meta_for(path)
+    meta, case = meta_for(svc, path)
     hpath = handover_path(svc.settings, path, meta)
     work = svc.settings.work_dir / f"job-{job.id}"
     shutil.rmtree(work, ignore_errors=True)
@@ -235,16 +257,16 @@ def assemble_job(svc: Service, ctx: JobContext) -> dict[str, Any]:
 
 
 # -- 2. Signed certificates -------------------------------------------------------------------
-def enqueue_scan(svc: Service, key: str, paths: list[str] | None = None, reason: str = "poll") -> tuple[Job, bool]:
+def enqueue_scan(svc: FlowHost, key: str, paths: list[str] | None = None, reason: str = "poll") -> tuple[Job, bool]:
     return svc.queue.enqueue("scan", key, {"paths": paths or [], "reason": reason}, title="检查已签署的交接书")
 
 
-def _awaiting(svc: Service) -> list[dict[str, Any]]:
+def _awaiting(svc: FlowHost) -> list[dict[str, Any]]:
     with svc.engine.connect() as c:
         return [dict(r._mapping) for r in c.execute(select(drafts).where(drafts.c.status == "awaiting").order_by(drafts.c.id))]
 
 
-def _claim_check(svc: Service, draft_id: int, entry: Entry) -> int | None:
+def _claim_check(svc: FlowHost, draft_id: int, entry: Entry) -> int | None:
     """Record that (draft, file, etag) is being checked; None when it was checked before."""
     try:
         with svc.engine.begin() as c:
@@ -260,8 +282,8 @@ def _claim_check(svc: Service, draft_id: int, entry: Entry) -> int | None:
         return int(row.id) if row is not None and row.result == "{}" else None
 
 
-def scan_job(svc: Service, ctx: JobContext) -> dict[str, Any]:
-    from .signing import check_certificate
+def scan_job(svc: FlowHost, ctx: JobContext) -> dict[str, Any]:
+    from .signing.check import check_certificate
 
     paths = [norm(p) for p in ctx.job.payload.get("paths") or [] if p]
     checked, queued, rejected = 0, [], []
@@ -314,10 +336,10 @@ def scan_job(svc: Service, ctx: JobContext) -> dict[str, Any]:
     return {"checked": checked, "archive_jobs": queued, "rejected": rejected}
 
 
-def archive_job(svc: Service, ctx: JobContext) -> dict[str, Any]:
+def archive_job(svc: FlowHost, ctx: JobContext) -> dict[str, Any]:
     from ..filing import ARCHIVED_TAG, FilingError, file_bundle
-    from .registry import Filed, record_bundle
-    from .signing import check_certificate
+    from .records.registry import Filed, record_bundle
+    from .signing.check import check_certificate
 
     p = ctx.job.payload
     with svc.engine.connect() as c:
@@ -393,7 +415,7 @@ def archive_job(svc: Service, ctx: JobContext) -> dict[str, Any]:
 
 
 # -- notifications when a job ends ------------------------------------------------------------
-def on_finished(svc: Service, job: Job) -> None:
+def on_finished(svc: FlowHost, job: Job) -> None:
     r = job.result
     if job.kind == "assemble":
         name = job.payload.get("name") or job.payload.get("path", "")
@@ -445,7 +467,7 @@ def meta_from_name(name: str) -> BundleMeta:
     return BundleMeta(leader=name.strip())
 
 
-def meta_for(svc: Service, path: str) -> tuple[BundleMeta, Any]:
+def meta_for(svc: FlowHost, path: str) -> tuple[BundleMeta, Any]:
     _parent, name = split(path)
     case = find_case_for(svc.engine, path)
     if case is not None:

@@ -20,12 +20,12 @@ from sqlalchemy import delete
 from ..inventory import Inventory, default_inventory, load_inventory
 from . import flows
 from .appapi import NextcloudClient
-from .cases import check_deadlines
 from .config import Settings
 from .dms import open_dms
-from .jobs import JobQueue
-from .notify import Notifier
-from .store import jobs, now, open_engine
+from .records.cases import check_deadlines
+from .records.jobs import JobQueue
+from .records.notify import Notifier
+from .records.store import jobs, now, open_engine
 
 log = logging.getLogger("handover_dossier.app")
 

@@ -32,11 +32,12 @@ from fastapi.responses import (
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.background import BackgroundTask
 
-from ..i18n import normalize_lang, ui
-from . import cases as case_mod
-from . import flows, registry
+from ..lang.i18n import normalize_lang, ui
+from . import flows
 from .appapi import UNAUTHENTICATED, AuthError, check_request
 from .dms import LocalDMS
+from .records import cases as case_mod
+from .records import registry
 from .service import Service
 
 log = logging.getLogger("handover_dossier.app.web")

@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from ..inventory import Inventory
-from ..resources import cache_dir, corpus_dir
-from ..textnorm import nfc, to_simplified
+from ..lang.textnorm import nfc, to_simplified
+from ..runtime.resources import cache_dir, corpus_dir
 
 #: Bump when features or training change: cached models are then retrained.
 MODEL_VERSION = "1"

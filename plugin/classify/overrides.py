@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from ..inventory import Category, Inventory
-from ..textnorm import nfc, to_simplified
+from ..lang.textnorm import nfc, to_simplified
 
 TAG_PREFIX = re.compile(r"^\s*(?:交接|交接類目|交接类目)\s*[:：]\s*(.+)$")
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ..inventory import Category, Inventory
-from ..textnorm import to_simplified
+from ..lang.textnorm import to_simplified
 from .base import ClassifyInput
 
 LEAD_CHARS = 1500

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from ..textnorm import nfc
+from ..lang.textnorm import nfc
 from .base import Extracted, ExtractionError, Limits
 from .docx import read_docx
 from .legacy import read_legacy

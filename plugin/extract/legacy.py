@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ..runtime.tools import soffice_path
 from .base import Extracted, ExtractionError, Limits
 
 #: OLE stream names (UTF-16LE in the compound file's directory) -> what the file is.
@@ -32,14 +33,6 @@ _BY_EXTENSION = {".doc": "doc", ".dot": "doc", ".wps": "doc", ".xls": "xls", ".x
                  ".ppt": "ppt", ".dps": "ppt", ".rtf": "doc", ".odt": "doc", ".ods": "xls", ".odp": "ppt"}
 _TARGET = {"doc": "docx", "xls": "xlsx"}
 _NAMES = {"doc": "旧版 Word/WPS 文字", "xls": "旧版 Excel/WPS 表格", "ppt": "演示文稿"}
-
-
-def soffice_binary() -> str | None:
-    """Path of LibreOffice's ``soffice``, or None when it is not installed (or switched off)."""
-    if "DOSSIER_SOFFICE" in os.environ:
-        value = os.environ["DOSSIER_SOFFICE"].strip()
-        return value if value and Path(value).is_file() and os.access(value, os.X_OK) else None
-    return shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def legacy_kind(path: Path, name: str) -> str:
@@ -57,7 +50,7 @@ def legacy_kind(path: Path, name: str) -> str:
 
 def convert(path: Path, target: str, workdir: Path, limits: Limits, suffix: str) -> Path:
     """Convert ``path`` to ``target`` (``docx``/``xlsx``) in ``workdir``; returns the new file."""
-    binary = soffice_binary()
+    binary = soffice_path()
     if not binary:
         raise ExtractionError(
             "旧版 Office/WPS 格式需要 LibreOffice 才能读取：请安装 LibreOffice（Debian：libreoffice-writer-nogui、"

@@ -23,7 +23,7 @@ _COMMON = set(
 
 
 def _common_chars() -> frozenset[str]:
-    from ..textnorm import to_traditional
+    from ..lang.textnorm import to_traditional
 
     global _COMMON_BOTH
     if _COMMON_BOTH is None:

@@ -2,7 +2,7 @@
 
 ``dossier demo`` runs the whole pipeline on this corpus without network access. The
 content lives in ``documents.toml`` beside this file (data, not code); :func:`generate`
-renders it with :mod:`handover_dossier.docgen` into a folder of DOCX, PDF, XLSX and TXT
+renders it with :mod:`handover_dossier.samplecorpus.docgen` into a folder of DOCX, PDF, XLSX and TXT
 files, byte-for-byte the same on every run, with fixed modification times.
 
 The case is invented: 陈立华, 局长 of the fictional 云溪县交通运输局, term 2019-04-15 to
@@ -27,7 +27,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .. import docgen
+from . import docgen
 
 __all__ = ["DOCUMENTS", "EXCEPTION", "EXPECTED", "LEADER", "generate"]
 

@@ -12,7 +12,7 @@ from . import QUEUE
 
 
 def _print(text: str = "", *, err: bool = False) -> None:
-    from ..i18n import ui
+    from ..lang.i18n import ui
 
     print(ui(text), file=sys.stderr if err else sys.stdout, flush=True)
 

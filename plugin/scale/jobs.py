@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-#: Fields of :class:`~handover_dossier.assemble.BundleMeta` a job may set.
+#: Fields of :class:`~handover_dossier.bundle.assemble.BundleMeta` a job may set.
 META_FIELDS = ("leader", "post", "unit", "term_start", "term_end", "fonds", "incoming", "lang", "compiler", "checker")
 
 
@@ -95,16 +95,16 @@ def _has_credentials(location: str) -> bool:
 def assemble_bundle(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one bundle job (what a worker executes). Returns a JSON-able summary; raises
     on failure, so that RQ records it and retries it (the run resumes from the caches)."""
-    from ..assemble import BundleMeta
+    from ..bundle.assemble import BundleMeta
     from ..pipeline import AssembleError, assemble
-    from ..progress import CallbackProgress
+    from ..runtime.progress import CallbackProgress
 
     job = BundleJob(**spec)
     out = Path(job.output)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        from ..oserrors import os_error_reason
+        from ..runtime.oserrors import os_error_reason
 
         raise AssembleError(f"无法创建输出目录：{os_error_reason(exc)}：{out.parent}") from exc
     meta = BundleMeta(**{k: getattr(job, k) for k in META_FIELDS})

@@ -44,7 +44,7 @@ class DossierWorker(Worker):
 def preload() -> None:
     """Import the pipeline and load the default classifier model before forking jobs."""
     from ..classify import Classifier
-    from ..extractcache import extractor_version
+    from ..transfer.extractcache import extractor_version
     from . import jobs  # noqa: F401 - loaded so that forked jobs inherit it
 
     _ = Classifier().model

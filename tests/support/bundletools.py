@@ -1,6 +1,6 @@
 """Build small bundles from real documents, and forge tampered copies of them.
 
-``make_items`` writes real DOCX/PDF/XLSX/TXT documents with ``handover_dossier.docgen`` and
+``make_items`` writes real DOCX/PDF/XLSX/TXT documents with ``handover_dossier.samplecorpus.docgen`` and
 describes them as catalogue items (digests computed once, as the fetch stage does).
 ``rewrite`` copies a bundle while letting a test change members, and can re-sign the
 manifests of chosen algorithms - how an attacker who knows BagIt would hide a change, so
@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from handover_dossier.assemble import BundleMeta, ExceptionRow, Item, write_bundle
-from handover_dossier.docgen import write_docx, write_pdf, write_txt, write_xlsx
+from handover_dossier.bundle.assemble import BundleMeta, ExceptionRow, Item, write_bundle
 from handover_dossier.hashing import digest_file
 from handover_dossier.inventory import Inventory, default_inventory
+from handover_dossier.samplecorpus.docgen import write_docx, write_pdf, write_txt, write_xlsx
 
 META = BundleMeta(leader="陈立华", post="局长", unit="云溪县交通运输局", term_start="2021-01-04",
                   term_end="2023-12-29", fonds="Z109", incoming="周明远", compiler="王档案", checker="李审核")

@@ -11,7 +11,7 @@ Fixtures:
   ``archivist`` / :data:`DAV_PASSWORD`;
 - ``dav_credentials`` -> sets ``DOSSIER_USER`` / ``DOSSIER_PASSWORD`` for that user;
 - ``dossier_model_cache`` -> a session-wide folder for ``DOSSIER_MODEL_CACHE``;
-- ``dav_corpus`` -> a small corpus of real documents (handover_dossier.docgen) whose
+- ``dav_corpus`` -> a small corpus of real documents (handover_dossier.samplecorpus.docgen) whose
   names carry Chinese, spaces, '#', '%', '?', a very long name and an NFD name.
 """
 
@@ -245,7 +245,7 @@ NFD_NAME = unicodedata.normalize("NFD", "2023年度工作总结（定稿）ガ�
 
 def make_corpus(root: Path) -> Path:
     """A small corpus of real documents with awkward names, written deterministically."""
-    from handover_dossier import docgen
+    from handover_dossier.samplecorpus import docgen
 
     root.mkdir(parents=True, exist_ok=True)
     (root / "计划").mkdir(exist_ok=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..i18n import ui
-from .config import SignerRole
+from ...lang.i18n import ui
+from ..config import SignerRole
 
 PAGE_W, PAGE_H = 595.0, 842.0
 MARGIN = 64.0
@@ -47,7 +47,7 @@ def info_from_index(index: dict[str, Any], draft_name: str, draft_sha256: str, m
     for it in index.get("items", []):
         names.setdefault(it.get("code", ""), it.get("category", ""))
     try:
-        from ..inventory import default_inventory
+        from ...inventory import default_inventory
 
         inv = default_inventory()
         labels = {c.code: c.name for c in inv}

@@ -34,9 +34,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .connectors import Connector, ConnectorError, DocumentUnavailable, Entry
-from .hashing import MultiHasher, bag_algorithms, digest_file
-from .oserrors import os_error_reason
+from ..connectors import Connector, ConnectorError, DocumentUnavailable, Entry
+from ..hashing import MultiHasher, bag_algorithms, digest_file
+from ..runtime.oserrors import os_error_reason
 
 try:  # advisory locks keep two runs sharing one cache from writing the same .part
     import fcntl

@@ -75,7 +75,7 @@ def open_case(engine: Engine, *, leader: str, announced: str, post: str = "", un
     term_start = _date(term_start, "任期开始") if term_start else ""
     term_end = _date(term_end, "任期结束") if term_end else ""
     if folder:
-        from .dms import norm
+        from ..dms import norm
 
         folder = norm(folder)
     with engine.begin() as c:

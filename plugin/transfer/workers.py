@@ -33,8 +33,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .extract import Extracted, ExtractionError, Limits, extract_document
-from .memtrim import release_memory
+from ..extract import Extracted, ExtractionError, Limits, extract_document
+from ..runtime.memtrim import release_memory
 
 #: Address-space cap per worker process (bytes); a zip bomb hits this, not the machine.
 WORKER_MEMORY = int(os.environ.get("DOSSIER_WORKER_MEMORY", str(3 << 30)))
@@ -177,7 +177,7 @@ WINDOW_PER_WORKER = 3
 
 #: Modules the fork server imports once, so that every worker starts with them loaded and
 #: their pages are shared between the workers (they are read-only after import).
-PRELOAD = ("handover_dossier.workers", "handover_dossier.classify.model", "handover_dossier.textnorm", "pypdfium2",
+PRELOAD = ("handover_dossier.transfer.workers", "handover_dossier.classify.model", "handover_dossier.lang.textnorm", "pypdfium2",
            "pypdf", "openpyxl", "docx", "lxml.etree", "PIL.Image", "charset_normalizer", "numpy")
 
 

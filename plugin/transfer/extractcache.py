@@ -36,7 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .extract import Extracted, ExtractionError, Limits
+from ..extract import Extracted, ExtractionError, Limits
 
 #: Bump when the entry layout changes.
 ENTRY_VERSION = 1
@@ -50,7 +50,7 @@ _LIBRARIES = ("pypdfium2", "pypdf", "python-docx", "openpyxl", "lxml", "charset-
 
 
 def _classifier_text_chars() -> int:
-    from .classify import model, rules
+    from ..classify import model, rules
 
     return max(rules.LEAD_CHARS, model.BODY_CHARS * 2)
 
@@ -63,7 +63,8 @@ CACHED_TEXT_CHARS = max(4000, _classifier_text_chars() + 1000)
 @lru_cache(maxsize=1)
 def _code_digest() -> str:
     """Digest of the extraction code (every module of the extract package + helpers)."""
-    from . import extract, textnorm
+    from .. import extract
+    from ..lang import textnorm
 
     h = hashlib.sha256()
     pkg = Path(extract.__file__).parent
@@ -81,8 +82,8 @@ def _code_digest() -> str:
 
 def _tools() -> str:
     """External tools the readers use, as found now (they depend on the environment)."""
-    from .extract.ocr import OcrUnavailable, ocr_setup
-    from .pdfrender import soffice_path
+    from ..extract.ocr import OcrUnavailable, ocr_setup
+    from ..runtime.tools import soffice_path
 
     try:
         ocr = "+".join(ocr_setup())

@@ -34,8 +34,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from ..inventory import Inventory
 from .archival import inventory_table
-from .inventory import Inventory
 
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
     "audit": ("P1",),

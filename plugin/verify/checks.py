@@ -38,14 +38,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .archival import BUNDLE_CODE_RE, ArchivalConfig
-from .assemble import CATALOGUE_NAME, GENERATED, INDEX_NAME
+from ..bundle.archival import BUNDLE_CODE_RE, ArchivalConfig
+from ..bundle.assemble import CATALOGUE_NAME, GENERATED, INDEX_NAME
+from ..bundle.names import MAX_PATH_CHARS, is_case_collision, is_safe_member
+from ..bundle.ziputil import UTF8_FLAG
+from ..hashing import CHUNK, MultiHasher, sm3_available
+from ..version import __version__
 from .bagit_compat import validate_bag
-from .contentchecks import inspect_file
-from .hashing import CHUNK, MultiHasher, sm3_available
-from .names import MAX_PATH_CHARS, is_case_collision, is_safe_member
-from .ziputil import UTF8_FLAG
+from .content import inspect_file
 
 PROPERTIES = {"authenticity": "真实性", "integrity": "完整性", "usability": "可用性", "security": "安全性"}
 SUPPORTED_FORMATS = {"1", "2"}
@@ -752,8 +752,8 @@ def report_context(report: VerifyReport) -> dict[str, Any]:
 
 def write_report(report: VerifyReport, out: str | Path, *, lang: str = "zh-Hans") -> Path:
     """File the verification report as ``.docx`` or ``.pdf`` (by suffix)."""
-    from .pdfrender import PdfUnavailable, convert_to_pdf
-    from .render import TemplateError, render_docx
+    from ..bundle.pdfrender import PdfUnavailable, convert_to_pdf
+    from ..bundle.render import TemplateError, render_docx
 
     out = Path(out)
     suffix = out.suffix.lower()

@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.engine import Engine
 
-from ..connectors import ConnectorError
-from ..textnorm import to_simplified, to_traditional
-from .dms import DMS, norm
+from ...connectors import ConnectorError
+from ...lang.textnorm import to_simplified, to_traditional
+from ..dms import DMS, norm
 from .store import access_log, bundle_categories, bundle_items, bundles, dumps, loads, now
 
 
@@ -199,7 +199,7 @@ def fetch_bundle(engine: Engine, dms: DMS, code: str, out_dir: str | Path, *, wh
     SHA-256 matches the registry; otherwise it is removed and the failure returned. Every
     call is written to the access log.
     """
-    from ..verify import BundleUnreadable, verify_bundle
+    from ...verify.checks import BundleUnreadable, verify_bundle
 
     rec = get(engine, code)
     if rec is None:

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .classify import Classifier, ClassifyInput
-from .extract import Extracted, ExtractionError, Limits
-from .inventory import Inventory
-from .textnorm import nfc
-from .workers import Job, extract_all
+from ..classify import Classifier, ClassifyInput
+from ..extract import Extracted, ExtractionError, Limits
+from ..inventory import Inventory
+from ..lang.textnorm import nfc
+from ..pipeline import read_files
 
 
 class EvaluationError(ValueError):
@@ -154,9 +154,8 @@ def evaluate(
     root = Path(root)
     files, skipped = labelled_files(root, inventory)
     limits = limits or Limits()
-    jobs = [Job(i, str(f), nfc(f.name)) for i, (f, _) in enumerate(files)]
     results: dict[int, Extracted | ExtractionError] = dict(
-        (job.key, res) for job, res in extract_all(jobs, limits, workers)
+        read_files(((i, f, nfc(f.name)) for i, (f, _) in enumerate(files)), workers=workers, limits=limits)
     )
     outcomes: list[Outcome] = []
     for i, (f, truth) in enumerate(files):

@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import SignerRole
+from ..config import SignerRole
 
-log = logging.getLogger("handover_dossier.app.signing")
+log = logging.getLogger("handover_dossier.app.signing.check")
 
 #: OIDs under 1.2.156.10197 are the Chinese national algorithms (SM2/SM3/SM4).
 _GM_PREFIX = "1.2.156.10197"

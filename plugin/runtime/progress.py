@@ -6,7 +6,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from .i18n import ui
+from ..lang.i18n import ui
 
 STAGE_NAMES = {
     "list": "列出文件",

@@ -15,11 +15,11 @@ import threading
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from ..i18n import ui
-from .appapi import NextcloudClient, NextcloudError
+from ...lang.i18n import ui
+from ..appapi import NextcloudClient, NextcloudError
 from .store import notifications, now
 
-log = logging.getLogger("handover_dossier.app.notify")
+log = logging.getLogger("handover_dossier.app.records.notify")
 
 
 class Notifier:

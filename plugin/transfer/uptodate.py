@@ -52,7 +52,7 @@ def _file_digest(path: Path) -> str:
 
 
 def _templates_digest() -> str:
-    from .resources import templates_dir
+    from ..runtime.resources import templates_dir
 
     h = hashlib.sha256()
     folder = templates_dir()
@@ -64,8 +64,8 @@ def _templates_digest() -> str:
 
 
 def _model_digest(unit: str) -> str:
-    from .classify.model import MODEL_VERSION, training_file
-    from .classify.training import unit_dir
+    from ..classify.model import MODEL_VERSION, training_file
+    from ..classify.training import unit_dir
 
     parts = [MODEL_VERSION, _file_digest(training_file())]
     if unit:
@@ -73,14 +73,13 @@ def _model_digest(unit: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def _environment() -> dict[str, str]:
+def _environment(output: dict[str, str]) -> dict[str, str]:
     from .extractcache import extractor_version
-    from .pdfrender import max_rows, pdf_disabled_reason, soffice_path
 
     return {
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
-        "pdf": pdf_disabled_reason() or (soffice_path() or ""),
-        "pdf_max_rows": str(max_rows()),
+        "pdf": output.get("pdf", ""),
+        "pdf_max_rows": output.get("pdf_max_rows", ""),
         "extractor": extractor_version(),
     }
 
@@ -94,17 +93,22 @@ def fingerprint(
     mapping: Any,
     limits: Any,
     options: dict[str, Any],
+    output: dict[str, str],
 ) -> str | None:
     """Digest of everything the bundle is made from; None when the source cannot vouch
-    for unchanged documents (an entry without an etag)."""
-    from . import BUNDLE_FORMAT, __version__
+    for unchanged documents (an entry without an etag).
+
+    ``output`` describes how the bundle is written (format version, PDF renditions): the
+    bundle stage supplies it (``bundle.output_settings()``), the guard does not look.
+    """
+    from ..version import __version__
 
     if any(not e.etag for e in entries if not e.problem):
         return None
     head = {
         "v": FINGERPRINT_VERSION,
         "program": __version__,
-        "format": BUNDLE_FORMAT,
+        "format": output.get("format", ""),
         "source": source,
         "meta": asdict(meta),
         "inventory": [repr(inventory), _file_digest(Path(inventory.source)) if inventory.source else ""],
@@ -113,7 +117,7 @@ def fingerprint(
         "model": _model_digest(getattr(meta, "unit", "")),
         "limits": asdict(limits),
         "options": options,
-        "env": _environment(),
+        "env": _environment(output),
     }
     h = hashlib.sha256(json.dumps(head, ensure_ascii=False, sort_keys=True, default=str).encode())
     for e in entries:

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .store import dumps, jobs, loads, now
 
-log = logging.getLogger("handover_dossier.app.jobs")
+log = logging.getLogger("handover_dossier.app.records.jobs")
 
 #: A job interrupted this many times (process killed while running it) is given up.
 MAX_ATTEMPTS = 3

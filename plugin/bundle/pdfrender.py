@@ -35,6 +35,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from ..runtime.tools import soffice_path
+
 #: PDF/A-2b: the archival profile of GB/T 23286.2 / ISO 19005-2 that LibreOffice writes.
 PDF_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
 PDF_PROFILE = "PDF/A-2b"
@@ -47,14 +49,6 @@ _SANS = ("黑体", "SimHei", "微软雅黑", "Microsoft YaHei", "Arial", "Calibr
 
 class PdfUnavailable(RuntimeError):
     """No PDF could be made here (message in Chinese: why, and what to install)."""
-
-
-def soffice_path() -> str | None:
-    """The LibreOffice binary, or None. ``DOSSIER_SOFFICE`` overrides (empty: disabled)."""
-    env = os.environ.get("DOSSIER_SOFFICE")
-    if env is not None:
-        return shutil.which(env) if env else None
-    return shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def pdf_disabled_reason() -> str:

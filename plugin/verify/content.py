@@ -14,8 +14,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .extract.base import Limits
-from .extract.sniff import FORMAT_NAMES, sniff
+from ..extract.base import Limits
+from ..extract.sniff import FORMAT_NAMES, sniff
 
 _MACRO_PARTS = re.compile(r"(^|/)vbaProject\.bin$|(^|/)vbaData\.xml$", re.I)
 _ACTIVEX_PARTS = re.compile(r"(^|/)activeX/", re.I)

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-_REPO = Path(__file__).resolve().parent.parent
+_REPO = Path(__file__).resolve().parents[2]  # plugin/runtime/resources.py -> checkout
 
 
 def _first_existing(*candidates: Path) -> Path:

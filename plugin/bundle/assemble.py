@@ -36,12 +36,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import BUNDLE_FORMAT, __version__
+from ..hashing import CHUNK, bag_algorithms, digest_file
+from ..inventory import Inventory
+from ..version import __version__
+from . import BUNDLE_FORMAT
 from .archival import ArchivalConfig, ArchivalConfigError, filing_year, longest_retention
 from .archival import bundle_code as _bundle_code
 from .gaps import find_gaps
-from .hashing import CHUNK, bag_algorithms, digest_file
-from .inventory import Inventory
 from .names import MAX_PATH_CHARS, safe_component, unique_name
 from .pdfrender import (
     PDF_PROFILE,

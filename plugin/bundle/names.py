@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .textnorm import nfc
+from ..lang.textnorm import nfc
 
 _BAD = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.I)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import bagit
 
-from .hashing import sm3_available
+from ..hashing import sm3_available
 
 _lock = threading.Lock()
 

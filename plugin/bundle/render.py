@@ -16,10 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .i18n import ui
-from .inventory import Inventory
-from .memtrim import release_memory
-from .resources import templates_dir
+from ..inventory import Inventory
+from ..lang.i18n import ui
+from ..runtime.memtrim import release_memory
+from ..runtime.resources import templates_dir
 from .ziputil import normalize_zip, normalized_info
 
 SECRET_MARKS = ("绝密", "机密", "秘密")

@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .inventory import RETENTIONS, Inventory
+from ..inventory import RETENTIONS, Inventory
 
 DEFAULT_PATTERN = "全宗号-年度-保管期限-件号"
 DEFAULT_FONDS = "0000"
