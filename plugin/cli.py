@@ -136,6 +136,7 @@ def _summary(data: dict[str, Any], inventory) -> None:
     _print(f"  档号：{data['archival_code']}")
     _print(
         f"  共 {s['documents']} 份文件：收入 {s['items']} 件，例外 {s['exceptions']} 件；待人工复核 {s['needs_review']} 件"
+        + (f"；著录项待核 {s['fields_review']} 件" if s.get("fields_review") else "")
     )
     names = [inventory.get(c).label if c in inventory else c for c in data["missing"]]
     _print(f"  覆盖类目 {s['covered']}/{len(s['categories'])}" + (f"；缺少：{'、'.join(names)}" if names else ""))
@@ -229,7 +230,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
                                               text_missing=ex.needs_review and not ex.text.strip()))
         rows.append({"path": str(f), "code": d.code, "category": d.category, "confidence": d.confidence,
                      "needs_review": d.needs_review or ex.needs_review, "reason": d.reason, "title": ex.title,
-                     "date": ex.date})
+                     "date": ex.date, "kind": ex.layout_kind, "fields": ex.fields})
     if args.json:
         _print_json(rows)
     else:
@@ -239,7 +240,22 @@ def cmd_classify(args: argparse.Namespace) -> int:
             else:
                 flag = "  待复核" if r["needs_review"] else ""
                 _print(f"{r['path']}\t{r['code']} {r['category']}\t{r['confidence']:.2f}\t{r['reason']}{flag}")
+                _print_fields(r["fields"])
     return 0 if all("error" not in r for r in rows) else 1
+
+
+def _print_fields(fields: dict[str, Any]) -> None:
+    """One indented line per catalogue field: value, where it was found, confidence."""
+    from .bundle.assemble import FIELD_LABELS
+
+    for key, label in FIELD_LABELS.items():
+        f = fields.get(key) or {}
+        if not f.get("value") and not f.get("review"):
+            continue
+        value = f.get("value") or "（未找到）"
+        where = f"　{f['source']}" if f.get("source") else ""
+        flag = "　待核" if f.get("review") else ""
+        _print(f"    {label}：{value}{where}　{f.get('confidence', 0):.2f}{flag}")
 
 
 # -- eval / train ----------------------------------------------------------------

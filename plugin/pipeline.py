@@ -426,7 +426,7 @@ def _item(f: Fetched, ex: Extracted, decision: Classification, meta: BundleMeta)
         date=ex.date,
         year=document_year(ex, f.entry.path),
         doc_number=ex.doc_number,
-        responsible=ex.responsible or meta.unit,
+        responsible=ex.responsible,
         pages=ex.pages,
         secrecy=ex.secrecy,
         confidence=decision.confidence,
@@ -434,6 +434,7 @@ def _item(f: Fetched, ex: Extracted, decision: Classification, meta: BundleMeta)
         reason=reason,
         method=decision.method,
         notes=list(ex.notes),
+        fields=dict(ex.fields),
     )
 
 

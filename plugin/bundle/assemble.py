@@ -116,6 +116,9 @@ class Item:
     method: str = ""
     title_composed: bool = False
     notes: list[str] = field(default_factory=list)
+    #: Where each catalogue field came from (field -> value, source, confidence, review),
+    #: as the extract stage read it or as an archivist corrected it.
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     # filled in by the writer
     seq: int = 0
     path: str = ""
@@ -266,6 +269,7 @@ def build_index(
             "items": len(items),
             "exceptions": len(exceptions),
             "needs_review": sum(1 for it in items if it.needs_review),
+            "fields_review": sum(1 for it in items if review_fields(it.fields)),
             "duplicates": sum(1 for it in items if it.duplicate_of is not None),
             "public_items": public,
             "categories": {c.code: counts.get(c.code, 0) for c in inventory},
@@ -312,7 +316,23 @@ def _item_json(it: Item) -> dict[str, Any]:
         row["duplicate_of"] = it.duplicate_of
     if it.notes:
         row["notes"] = it.notes
+    if it.fields:
+        row["fields"] = it.fields
+        flagged = review_fields(it.fields)
+        if flagged:
+            row["fields_review"] = flagged
     return row
+
+
+#: Catalogue fields and their Chinese names, in catalogue order.
+FIELD_LABELS = {"title": "题名", "responsible": "责任者", "date": "日期", "doc_number": "文号", "secrecy": "密级",
+                "pages": "页数"}
+
+
+def review_fields(fields: dict[str, dict[str, Any]]) -> list[str]:
+    """The Chinese names of the fields an archivist should check (not found, or found
+    with low confidence)."""
+    return [FIELD_LABELS[k] for k in FIELD_LABELS if (fields.get(k) or {}).get("review")]
 
 
 def _render(index: dict[str, Any], inventory: Inventory, tmpdir: Path, created: datetime,

@@ -280,6 +280,8 @@ def bundle_context(index: dict[str, Any], inventory: Inventory) -> dict[str, Any
             remark.append(f"与第{int(it['duplicate_of']):04d}件内容相同")
         if it.get("needs_review"):
             remark.append("待复核")
+        if it.get("fields_review"):
+            remark.append("著录待核：" + "、".join(it["fields_review"]))
         code = it.get("code", "")
         label = inventory.get(code).label if code in inventory else f"{code} {it.get('category', '')}".strip()
         items.append({

@@ -18,10 +18,11 @@ from pathlib import Path
 from ..lang.textnorm import nfc
 from .base import Extracted, ExtractionError, Limits
 from .docx import read_docx
+from .layout import from_text
 from .legacy import read_legacy
 from .ocr import read_image
 from .ofd import read_ofd
-from .official import document_date, find_doc_number, find_issuer, find_secrecy, guess_title
+from .official import FIELD_NAMES, REQUIRED_FIELDS, FieldValue, find_doc_number, find_secrecy, read_layout
 from .pdf import read_pdf
 from .sniff import FORMAT_NAMES, extension_mismatch, screen_name, sniff
 from .text import read_text
@@ -120,26 +121,86 @@ def _weak_title(title: str, name: str) -> bool:
 
 
 def complete_metadata(out: Extracted, name: str) -> None:
-    """Fill title, date, document number, issuing body and secrecy from the text."""
+    """Fill title, date, document number, issuing body and secrecy, each with where it was
+    found (``out.fields``): from the layout reader (:func:`.official.read_layout`) over the
+    reader's positioned lines, else from text patterns. A field that is not found stays
+    empty and is flagged for review; it is never taken from another part of the document
+    (the 发文机关标志 is not a title, the 印发日期 is not the date)."""
     text = out.text
-    heading = guess_title(text)
-    if heading and _weak_title(out.title, name):
-        out.title = heading
+    lines = out.layout if out.layout else from_text(text)
+    out.layout = None
+    found: dict[str, FieldValue] = {k: FieldValue(**v) for k, v in _field_values(out.fields).items()}
+    if out.format != "xlsx":
+        reading = read_layout(lines)
+        out.layout_kind = out.layout_kind or reading.kind
+        for key, value in (reading.fields or {}).items():
+            found.setdefault(key, value)
+    else:
+        out.layout_kind = out.layout_kind or "表格"
+
+    # 题名
+    title = found.get("title")
+    meta_title = out.title.strip()
+    if title and title.value and (title.confidence >= 0.8 or _weak_title(meta_title, name)):
+        out.title = title.value
+    elif meta_title and not _weak_title(meta_title, name):
+        found["title"] = FieldValue(meta_title, "文件属性", "标题", confidence=0.6)
+        out.title = meta_title
+    elif title and title.value:
+        out.title = title.value
+    else:
+        out.title = ""
     if not out.title:
         stem = _stem(name)
         if stem and not is_neutral_name(name):
             out.title = stem
+            found["title"] = FieldValue(stem, "文件名", "自拟题名", confidence=0.4)
         else:
-            first = re.sub(r"\s+", "", text)[:24]
-            out.title = first + ("…" if len(re.sub(r"\s+", "", text)) > 24 else "") if first else stem
+            flat = re.sub(r"\s+", "", text)
+            first = flat[:24]
+            out.title = first + ("…" if len(flat) > 24 else "") if first else stem
+            found["title"] = FieldValue(out.title, "主体", "正文开头（自拟题名）", confidence=0.3)
         out.title_composed = True
     out.title = re.sub(r"\s+", " ", out.title).strip()
-    out.doc_number = out.doc_number or find_doc_number(text)
-    out.secrecy = out.secrecy or find_secrecy(text)
-    out.responsible = out.responsible or find_issuer(text, out.title if not out.title_composed else "")
-    if not out.date:
-        out.date = document_date(text, title=out.title, name=name)
-    if not out.date:
-        created = out.meta.get("created", "")
-        if re.match(r"\d{4}-\d{2}-\d{2}", created):
-            out.date = created[:10]
+    if "title" in found:
+        found["title"].value = out.title
+
+    # 文号, 密级: the 版头 first, else patterns near the top of the text
+    if "doc_number" not in found:
+        number = out.doc_number or find_doc_number(text)
+        if number:
+            found["doc_number"] = FieldValue(number, "主体", "发文字号", confidence=0.7)
+    out.doc_number = found["doc_number"].value if "doc_number" in found else ""
+    if "secrecy" not in found:
+        mark = out.secrecy or find_secrecy(text)
+        if mark:
+            found["secrecy"] = FieldValue(mark, "版头", "密级和保密期限", confidence=0.8)
+    out.secrecy = found["secrecy"].value if "secrecy" in found else ""
+    # 责任者, 日期: only where the document states them
+    out.responsible = found["responsible"].value if "responsible" in found else out.responsible
+    if out.responsible and "responsible" not in found:
+        found["responsible"] = FieldValue(out.responsible, "文件", "责任者", confidence=0.6)
+    out.date = found["date"].value if "date" in found else out.date
+    if out.date and "date" not in found:
+        found["date"] = FieldValue(out.date, "文件", "日期", confidence=0.6)
+    # 页数: from the document's structure
+    if out.pages:
+        counted = out.format in ("pdf", "image", "ofd") or (out.format == "xlsx")
+        found["pages"] = FieldValue(str(out.pages), "文件", "页数", confidence=0.95 if counted else 0.7)
+    out.fields = {k: _as_dict(found.get(k, FieldValue()), k in REQUIRED_FIELDS) for k in FIELD_NAMES}
+
+
+def _field_values(fields: dict) -> dict:
+    """Fields a reader set itself (a spreadsheet's title row), in FieldValue's terms."""
+    out = {}
+    for key, v in fields.items():
+        if key in FIELD_NAMES and isinstance(v, dict) and v.get("value"):
+            out[key] = {"value": v["value"], "part": v.get("part", ""), "element": v.get("element", ""),
+                        "line": (v.get("line") or 0) - 1, "page": (v.get("page") or 0) - 1,
+                        "confidence": float(v.get("confidence", 0.0))}
+    return out
+
+
+def _as_dict(value: FieldValue, required: bool) -> dict:
+    value.required = required
+    return value.as_json()

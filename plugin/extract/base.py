@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class ExtractionError(Exception):
@@ -33,6 +34,9 @@ class Limits:
     max_chars: int = 20_000
     #: PDF pages read for text (page counts come from the document structure).
     max_pages: int = 8
+    #: Last pages read besides the first ones: GB/T 9704 puts 发文机关署名, 成文日期 and
+    #: 版记 at the end of a document.
+    tail_pages: int = 1
     #: Spreadsheet rows read per sheet, and sheets read.
     max_rows: int = 40
     max_sheets: int = 8
@@ -75,3 +79,12 @@ class Extracted:
     #: Notes for the archivist (Chinese), e.g. "扩展名与内容不符".
     notes: list[str] = field(default_factory=list)
     encoding: str = ""
+    #: Where each catalogue field came from: field name (title, responsible, date,
+    #: doc_number, secrecy, pages) -> ``FieldValue.as_json()`` (value, source = part and
+    #: line, confidence, review).
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: GB/T 9704 kind found by the layout reader: 文件, 函, 纪要, 讲话稿, 报告, 表格.
+    layout_kind: str = ""
+    #: The reader's positioned lines (:class:`~.layout.Line`), handed to the layout reader
+    #: and dropped before the result leaves the extract stage (never cached or pickled).
+    layout: list[Any] | None = field(default=None, repr=False, compare=False)

@@ -15,6 +15,16 @@ import re
 from pathlib import Path
 
 from .base import Extracted, ExtractionError, Limits
+from .layout import Box, Line, from_boxes
+
+
+def _pages_to_read(n: int, limits: Limits) -> list[int]:
+    """The pages a decision needs: the first ``limits.max_pages`` (classification reads
+    the beginning; 版头 and 标题 are on the first) and the last ``limits.tail_pages``
+    (发文机关署名, 成文日期 and 版记 are at the end)."""
+    head = list(range(min(n, limits.max_pages)))
+    tail = [i for i in range(max(0, n - limits.tail_pages), n) if i not in head]
+    return head + tail
 
 
 def read_pdf(path: Path, limits: Limits) -> Extracted:
@@ -30,17 +40,25 @@ def read_pdf(path: Path, limits: Limits) -> Extracted:
     try:
         n = len(doc)
         texts: list[str] = []
+        layout: list[Line] = []
         total = 0
-        for i in range(min(n, limits.max_pages)):
+        wanted = _pages_to_read(n, limits)
+        head_pages = min(n, limits.max_pages)
+        for i in wanted:
+            if i < head_pages and total >= limits.max_chars:
+                continue  # enough of the beginning; the last page is still read
             page = doc[i]
             tp = page.get_textpage()
             t = tp.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
+            if t.strip():
+                if i >= head_pages and len(layout):
+                    layout.append(Line("…", page=-1))  # pages left out between
+                layout.extend(_page_lines(page, tp, i))
             tp.close()
             page.close()
-            texts.append(t)
-            total += len(t)
-            if total >= limits.max_chars:
-                break
+            if i < head_pages:
+                texts.append(t)
+                total += len(t)
         meta = {}
         try:
             for k, v in doc.get_metadata_dict(skip_empty=True).items():
@@ -54,6 +72,7 @@ def read_pdf(path: Path, limits: Limits) -> Extracted:
         doc.close()
     text = "\n".join(texts)[: limits.max_chars]
     out = Extracted(format="pdf", text=text, pages=n, meta=meta)
+    out.layout = layout
     title = meta.get("title", "").strip()
     if title and not title.lower().startswith(("microsoft word", "untitled")) and not title.endswith((".doc", ".docx")):
         out.title = title
@@ -62,6 +81,41 @@ def read_pdf(path: Path, limits: Limits) -> Extracted:
     if len(text.strip()) < 10:
         _ocr_into(out, path, limits)
     return out
+
+
+def _page_lines(page, tp, index: int) -> list[Line]:
+    """The text runs of one page with their boxes (PDFium's text rectangles: one per run
+    of characters on a line in one font), as layout lines."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    width, height = page.get_size()
+    boxes: list[Box] = []
+    count = tp.count_rects()
+    for k in range(min(count, 4000)):
+        left, bottom, right, top = tp.get_rect(k)
+        text = tp.get_text_bounded(left, bottom, right, top)
+        if not text or not text.strip():
+            continue
+        cx, cy = (left + right) / 2, (bottom + top) / 2
+        idx = raw.FPDFText_GetCharIndexAtPos(tp.raw, cx, cy, (right - left) / 2 + 1, (top - bottom) / 2 + 1)
+        red = bold = False
+        size = top - bottom
+        if idx >= 0:
+            fs = raw.FPDFText_GetFontSize(tp.raw, idx)
+            if fs > 0:
+                size = fs
+            r, g, b, a = (ctypes.c_uint() for _ in range(4))
+            if raw.FPDFText_GetFillColor(tp.raw, idx, r, g, b, a):
+                red = r.value >= 160 and g.value <= 90 and b.value <= 90
+            bold = raw.FPDFText_GetFontWeight(tp.raw, idx) >= 600
+        # the box's height is the type size (run rectangles of CJK fonts include the
+        # ascent only partly); keep the centre line
+        mid = height - cy
+        boxes.append(Box(text.replace("\r", "").replace("\n", ""), left, mid - size / 2, right, mid + size / 2, red=red,
+                         bold=bold))
+    return from_boxes(boxes, index, width, height)
 
 
 def _ocr_into(out: Extracted, path: Path, limits: Limits) -> None:
