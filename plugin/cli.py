@@ -226,7 +226,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         except ExtractionError as exc:
             rows.append({"path": str(f), "error": exc.reason})
             continue
-        d = classifier.classify(ClassifyInput(source=rel, title=ex.title, text=ex.text, title_composed=ex.title_composed,
+        d = classifier.classify(ClassifyInput(source=rel, title=ex.classifier_title()[0], text=ex.text, title_composed=ex.classifier_title()[1],
                                               text_missing=ex.needs_review and not ex.text.strip()))
         rows.append({"path": str(f), "code": d.code, "category": d.category, "confidence": d.confidence,
                      "needs_review": d.needs_review or ex.needs_review, "reason": d.reason, "title": ex.title,

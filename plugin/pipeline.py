@@ -291,8 +291,8 @@ def _run(connector: Connector, entries: list[Entry], out: Path, *, meta: BundleM
             if decision is None:  # the classifier could not go to the workers
                 t = time.perf_counter()
                 decision = classifier.classify(ClassifyInput(
-                    source=f.entry.path, title=result.title, text=result.text, tags=f.entry.tags,
-                    title_composed=result.title_composed,
+                    source=f.entry.path, title=result.classifier_title()[0], text=result.text, tags=f.entry.tags,
+                    title_composed=result.classifier_title()[1],
                     text_missing=result.needs_review and not result.text.strip()))
                 classify_seconds += time.perf_counter() - t
             rec.decision = decision

@@ -22,7 +22,15 @@ from .layout import from_text
 from .legacy import read_legacy
 from .ocr import read_image
 from .ofd import read_ofd
-from .official import FIELD_NAMES, REQUIRED_FIELDS, FieldValue, find_doc_number, find_secrecy, read_layout
+from .official import (
+    FIELD_NAMES,
+    REQUIRED_FIELDS,
+    FieldValue,
+    find_doc_number,
+    find_secrecy,
+    guess_title,
+    read_layout,
+)
 from .pdf import read_pdf
 from .sniff import FORMAT_NAMES, extension_mismatch, screen_name, sniff
 from .text import read_text
@@ -161,6 +169,7 @@ def complete_metadata(out: Extracted, name: str) -> None:
             out.title = first + ("…" if len(flat) > 24 else "") if first else stem
             found["title"] = FieldValue(out.title, "主体", "正文开头（自拟题名）", confidence=0.3)
         out.title_composed = True
+        out.lead = guess_title(text)
     out.title = re.sub(r"\s+", " ", out.title).strip()
     if "title" in found:
         found["title"].value = out.title

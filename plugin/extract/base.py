@@ -85,6 +85,16 @@ class Extracted:
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: GB/T 9704 kind found by the layout reader: 文件, 函, 纪要, 讲话稿, 报告, 表格.
     layout_kind: str = ""
+    #: The first line of a document without a heading (``guess_title`` of the text): not a
+    #: 题名, but the classifier's best cue of the genre (``classifier_title``).
+    lead: str = ""
     #: The reader's positioned lines (:class:`~.layout.Line`), handed to the layout reader
     #: and dropped before the result leaves the extract stage (never cached or pickled).
     layout: list[Any] | None = field(default=None, repr=False, compare=False)
+
+    def classifier_title(self) -> tuple[str, bool]:
+        """(title, composed) as the classifier reads it: the 题名, or for a document without
+        one the first heading-like line of its text (the classifier was tuned on that)."""
+        if self.title_composed and self.lead:
+            return self.lead, False
+        return self.title, self.title_composed

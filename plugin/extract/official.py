@@ -41,7 +41,10 @@ _TITLE_ENDINGS = ("通知", "报告", "总结", "计划", "方案", "要点", "�
 
 
 def _ends_open(first: str) -> bool:
-    return not first.rstrip("》」』”)）").endswith(_TITLE_ENDINGS)
+    """True when a title line does not end with a document-type word (通知, 报告 …), a
+    trailing parenthetical such as ``（2022—2024年）`` aside: the title goes on."""
+    core = re.sub(r"[（(][^（）()]{1,30}[）)]$", "", first.strip())
+    return not core.rstrip("》」』”)）").endswith(_TITLE_ENDINGS)
 
 
 _TITLE_SKIP = re.compile(r"^\s*(?:附件\s*\d*|抄送|印发|签发人|特急|加急|平急|特提|第\s*\d+\s*页|[-—–\s\d]+)\s*[:：]?")
@@ -595,7 +598,8 @@ def _find_tail(d: _Doc, start: int) -> int:
     first = n
     for i in range(n - 1, max(start, n - 14) - 1, -1):
         key = d.keys[i]
-        if _CC.match(key) or (_PRINTED.search(key) and len(key) <= 60):
+        printed = _PRINTED.search(key) and len(key) <= 60 and (_date_in(key) or not key.endswith("印发"))
+        if (_CC.match(key) or printed) and i > start:
             first = i
     return first
 
@@ -603,6 +607,8 @@ def _find_tail(d: _Doc, start: int) -> int:
 def _title_line_ok(d: _Doc, i: int) -> bool:
     key = d.keys[i]
     if not key or len(key) > 60:
+        return False
+    if re.search(r"[:：]", key):  # 考核人：… , 主送机关：
         return False
     if key.endswith(("。", "；", "，", "：", ":")) or _SALUTATION.search(key):
         return False

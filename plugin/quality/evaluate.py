@@ -167,9 +167,9 @@ def evaluate(
         decision = classifier.classify(
             ClassifyInput(
                 source=nfc(f.name),  # the code folder is the label: never shown to the classifier
-                title=res.title,
+                title=res.classifier_title()[0],
                 text=res.text,
-                title_composed=res.title_composed,
+                title_composed=res.classifier_title()[1],
                 text_missing=res.needs_review and not res.text.strip(),
             )
         )

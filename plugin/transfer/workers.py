@@ -142,7 +142,8 @@ def _process(task: Task, limits: Limits, state: _State, read: Callable[..., Extr
     classify_seconds = 0.0
     if task.doc is not None and isinstance(result, Extracted) and state.classifier is not None:
         t = time.perf_counter()
-        doc = replace(task.doc, title=result.title, text=result.text, title_composed=result.title_composed,
+        title, composed = result.classifier_title()
+        doc = replace(task.doc, title=title, text=result.text, title_composed=composed,
                       text_missing=result.needs_review and not result.text.strip())
         decision = state.classifier.classify(doc)
         classify_seconds = time.perf_counter() - t
