@@ -361,16 +361,15 @@ def _run(connector: Connector, entries: list[Entry], out: Path, *, meta: BundleM
     # -- assemble ------------------------------------------------------------------
     t = time.perf_counter()
     exceptions.sort(key=lambda ex: ex.source)
-    progress.start("assemble", 1)
     try:
         bundle = write_bundle(
-            Path(out), items, exceptions, meta, inventory, source=connector.display_url, created=created
+            Path(out), items, exceptions, meta, inventory, source=connector.display_url, created=created,
+            progress=progress,
         )
     except OSError as exc:
         raise AssembleError(f"写入档案包失败：{os_error_reason(exc)}（{Path(out).parent}）；未留下不完整的档案包") from exc
     except BundleError as exc:
         raise AssembleError(str(exc)) from exc
-    progress.advance("assemble")
     progress.finish("assemble")
     timings["assemble"] = time.perf_counter() - t
     return AssembleResult(bundle, timings, fetcher.stats.as_dict(), bundle.index, xstats)

@@ -92,7 +92,33 @@ def test_progress_callbacks(mixed_source: Path, tmp_path: Path) -> None:
     assemble(mixed_source, tmp_path / "b.zip", progress=CallbackProgress(lambda s, d, t: seen.__setitem__(s, (d, t))))
     assert seen["fetch"][0] == seen["fetch"][1] == 8  # 10 listed - the lock file - the symlink out of the tree
     assert seen["classify"][0] == 8
-    assert seen["assemble"] == (1, 1)
+    # 打包 counts its steps: 7 documents rendered (no PDFs here: DOSSIER_PDF=0), then every
+    # member written -- 4 stored documents (the copy is stored once), 7 rendered ones,
+    # index.json, bagit.txt, bag-info.txt and a manifest and a tag manifest per algorithm.
+    assert seen["assemble"] == (7 + 4 + 7 + 3 + 4, 7 + 4 + 7 + 3 + 4)
+
+
+@pytest.mark.parametrize("pdf", ["0", "1"])
+def test_bundle_stage_moves_per_document_and_member(mixed_source: Path, tmp_path: Path, monkeypatch, pdf: str) -> None:
+    """No more 0/1 for the whole 打包 stage (most of a small run's time): one step per
+    document rendered, per PDF LibreOffice finishes and per member written, each seen as it
+    happens, and the bar ends exactly at its total."""
+    monkeypatch.setenv("DOSSIER_PDF", pdf)
+    steps: list[tuple[int, int | None]] = []
+
+    def record(stage: str, done: int, total: int | None) -> None:
+        if stage == "assemble":
+            steps.append((done, total))
+
+    result = assemble(mixed_source, tmp_path / "b.zip", progress=CallbackProgress(record))
+    total = steps[0][1]
+    pdfs = 7 if pdf == "1" else 0
+    assert result.index["renditions"]["pdf"]["made"] == (pdf == "1")
+    assert total == 7 + pdfs + (4 + 7 + pdfs + 3 + 4)
+    # 0, 1, 2, ... total: every step reported on its own, the last one being the total
+    # (finish() repeats it).
+    assert [d for d, _ in steps[:-1]] == list(range(total + 1))
+    assert steps[-1][0] == total and {t for _, t in steps} == {total}
 
 
 def test_no_bundle_when_source_missing(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ import re
 import tempfile
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ from typing import Any
 
 from ..hashing import CHUNK, bag_algorithms, digest_file
 from ..inventory import Inventory
+from ..runtime.progress import Progress
 from ..version import __version__
 from . import BUNDLE_FORMAT
 from .archival import ArchivalConfig, ArchivalConfigError, filing_year, longest_retention
@@ -52,7 +54,7 @@ from .pdfrender import (
     pdf_disabled_reason,
     tool_version,
 )
-from .render import TemplateError, is_public, render_documents
+from .render import DOCUMENTS, TemplateError, is_public, render_documents
 from .ziputil import member_info, should_compress
 
 #: Bundle format written by this module (``index.json`` ``format_version`` and bag-info
@@ -316,11 +318,12 @@ def _item_json(it: Item) -> dict[str, Any]:
 
 
 def _render(index: dict[str, Any], inventory: Inventory, tmpdir: Path, created: datetime,
-            lang: str) -> dict[str, Path]:
+            lang: str, step: Callable[[], None]) -> dict[str, Path]:
     """Render the bundle's documents (docx, and PDF when possible) and record them in
-    ``index`` (``documents`` and ``renditions``). Returns bag path -> local file."""
+    ``index`` (``documents`` and ``renditions``). Returns bag path -> local file.
+    ``step`` is called per document rendered and per PDF made."""
     try:
-        rendered = render_documents(index, inventory, tmpdir, when=created, lang=lang)
+        rendered = render_documents(index, inventory, tmpdir, when=created, lang=lang, on_rendered=step)
     except TemplateError as exc:
         raise BundleError(str(exc)) from exc
     files: dict[str, Path] = {}
@@ -332,7 +335,8 @@ def _render(index: dict[str, Any], inventory: Inventory, tmpdir: Path, created: 
         todo = [p for _, p, _ in rendered if p not in too_long]
         rows = sum(r for _, p, r in rendered if p not in too_long)
         try:
-            pdfs = convert_to_pdf(todo, tmpdir / "pdf", when=created, lang=lang, timeout=120 + 0.1 * rows)
+            pdfs = convert_to_pdf(todo, tmpdir / "pdf", when=created, lang=lang, timeout=120 + 0.1 * rows,
+                                  on_converted=step)
         except PdfUnavailable as exc:
             note = str(exc)
     documents = []
@@ -364,9 +368,15 @@ def write_bundle(
     source: str,
     created: datetime | None = None,
     extra_index: dict[str, Any] | None = None,
+    progress: Progress | None = None,
 ) -> BundleInfo:
-    """Write the bundle zip to ``out`` atomically. ``items`` need not be ordered."""
+    """Write the bundle zip to ``out`` atomically. ``items`` need not be ordered.
+
+    ``progress`` gets the stage ``assemble`` counted in steps: each document rendered, each
+    PDF made and each member written -- rendering and converting take most of the time, and
+    a bar stuck at 0/1 until the end told the archivist nothing."""
     created = created or created_time()
+    progress = progress or Progress()
     if meta.fonds and not _FONDS.match(meta.fonds):
         raise BundleError(f"全宗号只能由 1–12 位字母或数字组成：{meta.fonds}")
     try:
@@ -380,9 +390,23 @@ def write_bundle(
     out = Path(out)
     if not out.parent.is_dir():
         raise BundleError(f"输出目录不存在：{out.parent}")
+    # Planned steps: documents rendered, PDFs made, then members written (stored payload,
+    # rendered documents, index.json, bagit.txt, bag-info.txt, two manifests per algorithm).
+    n_docs = len(DOCUMENTS)
+    pdf_docs = 0 if pdf_disabled_reason() else n_docs
+    n_members = sum(1 for it in ordered if it.duplicate_of is None) + n_docs + pdf_docs + 3 + 2 * len(algorithms)
+    planned = n_docs + pdf_docs + n_members
+    progress.start("assemble", planned)
+    done = 0
+
+    def step(n: int = 1) -> None:
+        nonlocal done
+        done += n
+        progress.advance("assemble", n)
+
     with tempfile.TemporaryDirectory(prefix="dossier-") as tmp:
         tmpdir = Path(tmp)
-        generated = _render(index, inventory, tmpdir, created, meta.lang)
+        generated = _render(index, inventory, tmpdir, created, meta.lang, step)
         idx_path = tmpdir / INDEX_NAME
         idx_path.write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         generated[f"data/{INDEX_NAME}"] = idx_path
@@ -401,6 +425,9 @@ def write_bundle(
             raise BundleError(f"部分文件缺少 {'、'.join(a.upper() for a in missing_alg)} 摘要，无法生成清单")
 
         tag_files = _tag_files(index, meta, payload, algorithms, created)
+        members = len(tag_files) + len(payload)
+        if done + members < planned:  # PDFs not made (LibreOffice missing or failed, lists too long)
+            step(planned - done - members)
         fd, part = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
         os.close(fd)
         try:
@@ -409,9 +436,10 @@ def write_bundle(
                     arc = f"{root}/{name}"
                     if name in tag_files:
                         zf.writestr(member_info(arc, created, compress=True), tag_files[name], compresslevel=6)
-                        continue
-                    local, digests, size = payload[name]
-                    _copy_member(zf, arc, local, digests["sha256"], size, created)
+                    else:
+                        local, digests, size = payload[name]
+                        _copy_member(zf, arc, local, digests["sha256"], size, created)
+                    step()
             with open(part, "rb") as f:
                 os.fsync(f.fileno())
             os.replace(part, out)

@@ -30,10 +30,13 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import IO
 
 from ..runtime.tools import soffice_path
 
@@ -100,12 +103,15 @@ def max_rows() -> int:
 
 
 def convert_to_pdf(docx_files: list[Path], outdir: Path, *, when: datetime, lang: str = "zh-Hans",
-                   timeout: float = DEFAULT_TIMEOUT, processes: int | None = None) -> dict[Path, Path]:
+                   timeout: float = DEFAULT_TIMEOUT, processes: int | None = None,
+                   on_converted: Callable[[], None] | None = None) -> dict[Path, Path]:
     """Convert ``docx_files`` into ``outdir``; returns docx -> pdf. Every PDF is normalised
     to ``when`` (see module docstring).
 
     Up to ``processes`` LibreOffice instances (default: 2, or 1 on a single core) share the
-    files, largest first; ``timeout`` applies to each instance."""
+    files, largest first; ``timeout`` applies to each instance. ``on_converted`` is called
+    once per document as LibreOffice finishes it (from the instances' reader threads), so a
+    progress bar moves during the conversion, the longest part of writing a bundle."""
     reason = pdf_disabled_reason()
     if reason:
         raise PdfUnavailable(reason)
@@ -118,17 +124,18 @@ def convert_to_pdf(docx_files: list[Path], outdir: Path, *, when: datetime, lang
         groups[i].append(f)
         loads[i] += f.stat().st_size + 20_000  # each file also costs a fixed amount
     if len(groups) == 1:
-        return _convert_group(groups[0], outdir, when, lang, timeout)
+        return _convert_group(groups[0], outdir, when, lang, timeout, on_converted)
     from concurrent.futures import ThreadPoolExecutor
 
     out: dict[Path, Path] = {}
     with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        for part in pool.map(lambda g: _convert_group(g, outdir, when, lang, timeout), groups):
+        for part in pool.map(lambda g: _convert_group(g, outdir, when, lang, timeout, on_converted), groups):
             out.update(part)
     return out
 
 
-def _convert_group(docx_files: list[Path], outdir: Path, when: datetime, lang: str, timeout: float) -> dict[Path, Path]:
+def _convert_group(docx_files: list[Path], outdir: Path, when: datetime, lang: str, timeout: float,
+                   on_converted: Callable[[], None] | None = None) -> dict[Path, Path]:
     binary = soffice_path()
     if binary is None:
         raise PdfUnavailable(pdf_disabled_reason())
@@ -144,8 +151,28 @@ def _convert_group(docx_files: list[Path], outdir: Path, when: datetime, lang: s
                str(outdir.resolve()), *[str(p.resolve()) for p in docx_files]]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=profile,
                                 start_new_session=True)
+        # LibreOffice prints "convert A -> B ..." as it *starts* each file: every such line
+        # after the first means the previous file is done, and the exit means the last one is.
+        started = 0
+
+        def watch(stdout: IO[bytes]) -> None:
+            nonlocal started
+            for line in stdout:
+                if line.startswith(b"convert "):
+                    started += 1
+                    if started > 1 and on_converted is not None:
+                        on_converted()
+
+        err_chunks: list[bytes] = []
+        readers = [threading.Thread(target=watch, args=(proc.stdout,), daemon=True),
+                   threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()), daemon=True)]  # type: ignore[union-attr]
+        for r in readers:
+            r.start()
         try:
-            _, err = proc.communicate(timeout=timeout)
+            proc.wait(timeout=timeout)
+            for r in readers:
+                r.join()
+            err = b"".join(err_chunks)
         except subprocess.TimeoutExpired:
             _kill_group(proc)  # the wrapper and soffice.bin: the session started above
             raise PdfUnavailable(f"LibreOffice 转换 PDF 超时（{timeout:.0f} 秒）") from None
@@ -160,6 +187,8 @@ def _convert_group(docx_files: list[Path], outdir: Path, when: datetime, lang: s
                 raise PdfUnavailable(f"LibreOffice 未能把 {src.name} 转换为 PDF" + (f"：{tail[0]}" if tail else ""))
             normalize_pdf(pdf, when)
             out[src] = pdf
+        if started and on_converted is not None:
+            on_converted()  # the last one
         return out
     finally:
         shutil.rmtree(profile, ignore_errors=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -226,15 +227,18 @@ def _localize_static_text(tpl: Any) -> None:
 
 
 def render_documents(index: dict[str, Any], inventory: Inventory, outdir: Path, *, when: datetime,
-                     lang: str = "zh-Hans") -> list[tuple[Document, Path, int]]:
+                     lang: str = "zh-Hans", on_rendered: Callable[[], None] | None = None,
+                     ) -> list[tuple[Document, Path, int]]:
     """Render every document of :data:`DOCUMENTS` into ``outdir``; returns (document,
-    path, number of list rows in it)."""
+    path, number of list rows in it). ``on_rendered`` is called after each one (progress)."""
     context = bundle_context(index, inventory)
     out = []
     for doc in DOCUMENTS:
         path = outdir / f"{doc.stem}.docx"
         render_docx(doc.template, context, path, when=when, lang=lang, title=doc.title, rows=doc.rows)
         out.append((doc, path, len(context[doc.rows]) if doc.rows else 0))
+        if on_rendered is not None:
+            on_rendered()
     return out
 
 
