@@ -30,8 +30,10 @@ class Limits:
     max_unzipped: int = 512 * 1024 * 1024
     #: Upper bound on the compression ratio of any zip member (zip-bomb guard).
     max_ratio: int = 200
-    #: Characters of text kept per document (classification needs only the beginning).
-    max_chars: int = 20_000
+    #: Characters of text kept per document from its beginning: the classifier reads the
+    #: first 1,500 (and the extraction cache keeps 4,000); PDF pages are read until this
+    #: many characters are in hand (then the last page, for the layout reader).
+    max_chars: int = 6_000
     #: PDF pages read for text (page counts come from the document structure).
     max_pages: int = 8
     #: Last pages read besides the first ones: GB/T 9704 puts 发文机关署名, 成文日期 and

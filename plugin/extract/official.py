@@ -404,8 +404,19 @@ def _name_only(text: str) -> str:
 class _Doc:
     """The lines of one document with their Simplified, space-free keys."""
 
+    #: Lines read at the beginning and at the end of a long document: the 版头 and 标题 come
+    #: first, the signature, 成文日期 and 版记 last; what lies between is body text.
+    HEAD, TAIL = 80, 100
+    #: Characters of a line looked at: parts and fields are short lines; longer ones are prose.
+    WIDTH = 160
+
     def __init__(self, lines: list) -> None:
-        kept = [ln for ln in lines if ln.text.strip() and not _PAGE_NO.match(_nospace(ln.text))]
+        if len(lines) > self.HEAD + self.TAIL:
+            lines = lines[: self.HEAD] + lines[-self.TAIL:]
+        kept = [ln for ln in lines if ln.text.strip() and not (len(ln.text.strip()) <= 20 and _PAGE_NO.match(_nospace(ln.text)))]
+        for ln in kept:
+            if len(ln.text) > self.WIDTH:
+                ln.text = ln.text[: self.WIDTH]
         self.lines = kept
         self.orig = [_nospace(ln.text) for ln in kept]
         simplified = _simp([_fields_apart(ln.text) for ln in kept])
@@ -480,6 +491,11 @@ def read_layout(lines: list, *, kind_hint: str = "") -> Reading:
         parts["主体"] = (body_start, body_end)
     kind = head.get("kind", "")
     title_end = _read_title(d, body_start, body_end, fields, head)
+    if "title" not in fields and kind == "纪要" and head.get("summary_mark"):
+        # a 纪要 without a title of its own is catalogued under its mark and issue
+        issue = head.get("issue") or (fields["doc_number"].value if "doc_number" in fields else "")
+        mark = d.original(head["mark_line"], head["summary_mark"])
+        fields["title"] = d.field(f"{mark}（{issue}）" if issue else mark, "版头", "纪要标志和期号", head["mark_line"], 0.8)
     after = _read_byline(d, title_end + 1, body_end, fields)
     if after.get("speaker"):
         kind = kind or "讲话稿"
@@ -529,7 +545,8 @@ def _read_head(d: _Doc, fields: dict[str, FieldValue]) -> tuple[int, dict]:
             last = i
         elif key in ("文件",) and organs:
             last = i
-        elif (m := _SUMMARY_MARK.match(key)) and i < 6 and "关于" not in key and (d.big(i, 1.3) or line.red or _next_is(d, i, _ISSUE_NO) or not d.geometry):
+        elif (m := _SUMMARY_MARK.match(key)) and i < 6 and "关于" not in key and head.get("kind") != "纪要" \
+                and (d.big(i, 1.3) or line.red or _next_is(d, i, _ISSUE_NO) or not d.geometry):
             head["mark_line"] = i
             head["kind"] = "纪要"
             head["summary_mark"] = key

@@ -27,6 +27,13 @@ def _pages_to_read(n: int, limits: Limits) -> list[int]:
     return head + tail
 
 
+def _positioned_pages(n: int, limits: Limits) -> set[int]:
+    """Pages whose lines get positions (alignment, type size, colour): the first two
+    (版头, 标题, and the signature of a short document) and the last (signature, 成文日期,
+    版记); the layout reader reads the others by their text."""
+    return {0, 1, n - 1} if n else set()
+
+
 def read_pdf(path: Path, limits: Limits) -> Extracted:
     import pypdfium2 as pdfium
 
@@ -44,16 +51,21 @@ def read_pdf(path: Path, limits: Limits) -> Extracted:
         total = 0
         wanted = _pages_to_read(n, limits)
         head_pages = min(n, limits.max_pages)
+        positioned = _positioned_pages(n, limits)
         for i in wanted:
             if i < head_pages and total >= limits.max_chars:
                 continue  # enough of the beginning; the last page is still read
             page = doc[i]
             tp = page.get_textpage()
-            t = tp.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
+            t = tp.get_text_range()
             if t.strip():
                 if i >= head_pages and len(layout):
                     layout.append(Line("…", page=-1))  # pages left out between
-                layout.extend(_page_lines(page, tp, i))
+                if i in positioned:
+                    layout.extend(_page_lines(page, tp, i, t))
+                else:
+                    layout.extend(Line(x.strip(), page=i) for x in t.replace("\r", "").split("\n") if x.strip())
+            t = t.replace("\r\n", "\n").replace("\r", "\n")
             tp.close()
             page.close()
             if i < head_pages:
@@ -83,39 +95,57 @@ def read_pdf(path: Path, limits: Limits) -> Extracted:
     return out
 
 
-def _page_lines(page, tp, index: int) -> list[Line]:
-    """The text runs of one page with their boxes (PDFium's text rectangles: one per run
-    of characters on a line in one font), as layout lines."""
+def _page_lines(page, tp, index: int, text: str) -> list[Line]:
+    """The lines of one page with their place: PDFium's reading order (``text``, from
+    ``get_text_range``, one character per text-page character) split at its line breaks;
+    each line's characters put in left-to-right order by their origins (some writers
+    emit quotation marks after the line they belong to), split where a wide gap separates
+    two fields (文号 … 签发人, 印发机关 … 印发日期), and given the baseline, type size,
+    colour and weight of its first character."""
     import ctypes
 
     import pypdfium2.raw as raw
 
     width, height = page.get_size()
+    handle = tp.raw
+    ox, oy = ctypes.c_double(), ctypes.c_double()
     boxes: list[Box] = []
-    count = tp.count_rects()
-    for k in range(min(count, 4000)):
-        left, bottom, right, top = tp.get_rect(k)
-        text = tp.get_text_bounded(left, bottom, right, top)
-        if not text or not text.strip():
+    start = 0
+    n = min(len(text), 20_000)
+    while start < n:
+        end = text.find("\n", start)
+        end = n if end < 0 else end
+        chars = []
+        for i in range(start, end):
+            ch = text[i]
+            if ch in "\r\n" or ch.isspace():
+                continue
+            if raw.FPDFText_GetCharOrigin(handle, i, ox, oy):
+                chars.append((ox.value, oy.value, ch, i))
+        start = end + 1
+        if not chars:
             continue
-        cx, cy = (left + right) / 2, (bottom + top) / 2
-        idx = raw.FPDFText_GetCharIndexAtPos(tp.raw, cx, cy, (right - left) / 2 + 1, (top - bottom) / 2 + 1)
-        red = bold = False
-        size = top - bottom
-        if idx >= 0:
-            fs = raw.FPDFText_GetFontSize(tp.raw, idx)
-            if fs > 0:
-                size = fs
-            r, g, b, a = (ctypes.c_uint() for _ in range(4))
-            if raw.FPDFText_GetFillColor(tp.raw, idx, r, g, b, a):
-                red = r.value >= 160 and g.value <= 90 and b.value <= 90
-            bold = raw.FPDFText_GetFontWeight(tp.raw, idx) >= 600
-        # the box's height is the type size (run rectangles of CJK fonts include the
-        # ascent only partly); keep the centre line
-        mid = height - cy
-        boxes.append(Box(text.replace("\r", "").replace("\n", ""), left, mid - size / 2, right, mid + size / 2, red=red,
-                         bold=bold))
+        first = chars[0][3]
+        size = raw.FPDFText_GetFontSize(handle, first) or 12.0
+        r, g, b, a = (ctypes.c_uint() for _ in range(4))
+        red = bool(raw.FPDFText_GetFillColor(handle, first, r, g, b, a)) and r.value >= 160 and g.value <= 90 and b.value <= 90
+        bold = raw.FPDFText_GetFontWeight(handle, first) >= 600
+        base = chars[0][1]
+        chars.sort(key=lambda c: c[0])
+        run = [chars[0]]
+        for c in chars[1:]:
+            if c[0] - run[-1][0] > size * 2.2:  # a wide gap: two fields on one line
+                boxes.append(_run_box(run, size, base, height, red, bold))
+                run = []
+            run.append(c)
+        boxes.append(_run_box(run, size, base, height, red, bold))
     return from_boxes(boxes, index, width, height)
+
+
+def _run_box(run: list, size: float, base: float, height: float, red: bool, bold: bool) -> Box:
+    # y grows downwards from here on: a box of the type size standing on the baseline
+    y1 = height - base + size * 0.12
+    return Box("".join(c[2] for c in run), run[0][0], y1 - size, run[-1][0] + size * 0.95, y1, red=red, bold=bold)
 
 
 def _ocr_into(out: Extracted, path: Path, limits: Limits) -> None:

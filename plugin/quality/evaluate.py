@@ -14,6 +14,9 @@ recall per code.
 
 from __future__ import annotations
 
+import csv
+import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +25,7 @@ from typing import Any
 from ..classify import Classifier, ClassifyInput
 from ..extract import Extracted, ExtractionError, Limits
 from ..inventory import Inventory
-from ..lang.textnorm import nfc
+from ..lang.textnorm import nfc, to_simplified
 from ..pipeline import read_files
 
 
@@ -40,11 +43,67 @@ class Outcome:
     reason: str
 
 
+#: Catalogue fields measured when the labelled folder has a ``fields.csv``: field key ->
+#: its column (the DA/T 22 catalogue column).
+FIELD_COLUMNS = {"title": "题名", "responsible": "责任者", "date": "日期", "doc_number": "文号", "secrecy": "密级",
+                 "pages": "页数"}
+#: Name of the field labels beside the code folders.
+FIELDS_FILE = "fields.csv"
+
+
+def normalise_field(value: str) -> str:
+    """The comparison form of a field: full/half width folded (NFKC), whitespace dropped,
+    Traditional converted to Simplified, dates as digits only."""
+    v = unicodedata.normalize("NFKC", value or "")
+    v = re.sub(r"\s+", "", v)
+    v = to_simplified(v)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{8}", v):
+        v = v.replace("-", "")
+    return v
+
+
+@dataclass
+class FieldOutcome:
+    path: str
+    field: str
+    truth: str
+    predicted: str
+    #: "scan" for scanned documents (image PDF, TIFF, JPEG, PNG), else "text".
+    group: str = "text"
+    source: str = ""
+    confidence: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return normalise_field(self.truth) == normalise_field(self.predicted)
+
+
 @dataclass
 class EvalResult:
     outcomes: list[Outcome]
     codes: list[str]
     skipped: list[str] = field(default_factory=list)
+    fields: list[FieldOutcome] = field(default_factory=list)
+    #: path -> "scan" / "text" (documents listed in fields.csv, or recognised by format)
+    groups: dict[str, str] = field(default_factory=dict)
+
+    def field_accuracy(self, group: str | None = None) -> dict[str, dict[str, float]]:
+        """Per field: documents labelled, right, accuracy (optionally of one group)."""
+        out: dict[str, dict[str, float]] = {}
+        for key in FIELD_COLUMNS:
+            rows = [f for f in self.fields if f.field == key and (group is None or f.group == group)]
+            if rows:
+                right = sum(f.ok for f in rows)
+                out[key] = {"documents": len(rows), "right": right, "accuracy": round(right / len(rows), 4)}
+        return out
+
+    def group_classification(self, group: str) -> dict[str, float]:
+        """Classification on one group (scans): accuracy on the decided, abstention."""
+        rows = [o for o in self.outcomes if self.groups.get(o.path) == group]
+        decided = [o for o in rows if not o.abstained]
+        return {"documents": len(rows), "abstained": len(rows) - len(decided),
+                "abstention_rate": round(_ratio(len(rows) - len(decided), len(rows)), 4),
+                "accuracy_decided": round(_ratio(sum(o.truth == o.predicted for o in decided), len(decided)), 4)}
 
     @property
     def n(self) -> int:
@@ -115,6 +174,11 @@ class EvalResult:
             "errors": [o.__dict__ for o in self.outcomes if o.truth != o.predicted],
             "abstained": [o.__dict__ for o in self.outcomes if o.abstained],
             "skipped": self.skipped,
+            **({"fields": self.field_accuracy(),
+                "fields_by_group": {g: self.field_accuracy(g) for g in ("text", "scan") if any(f.group == g for f in self.fields)},
+                "scans": self.group_classification("scan"),
+                "field_errors": [{**f.__dict__, "field": FIELD_COLUMNS[f.field]} for f in self.fields if not f.ok]}
+               if self.fields else {}),
         }
 
 
@@ -157,10 +221,22 @@ def evaluate(
     results: dict[int, Extracted | ExtractionError] = dict(
         read_files(((i, f, nfc(f.name)) for i, (f, _) in enumerate(files)), workers=workers, limits=limits)
     )
+    labels = read_field_labels(root)
     outcomes: list[Outcome] = []
+    field_outcomes: list[FieldOutcome] = []
+    groups: dict[str, str] = {}
     for i, (f, truth) in enumerate(files):
         rel = nfc(f.relative_to(root).as_posix())
         res = results[i]
+        label = labels.get(rel)
+        groups[rel] = _group(rel, label)
+        if label is not None:
+            got = res.fields if isinstance(res, Extracted) else {}
+            for key, column in FIELD_COLUMNS.items():
+                if column in label:
+                    v = got.get(key) or {}
+                    field_outcomes.append(FieldOutcome(rel, key, label[column], str(v.get("value") or ""), groups[rel],
+                                                       str(v.get("source") or ""), float(v.get("confidence") or 0.0)))
         if isinstance(res, ExtractionError):
             outcomes.append(Outcome(rel, truth, inventory.fallback, 0.0, True, f"无法读取：{res.reason}"))
             continue
@@ -177,7 +253,28 @@ def evaluate(
             Outcome(rel, truth, decision.code, decision.confidence, decision.needs_review or res.needs_review,
                     decision.reason)
         )
-    return EvalResult(outcomes, inventory.codes, skipped)
+    return EvalResult(outcomes, inventory.codes, skipped, field_outcomes, groups)
+
+
+_SCAN_SUFFIXES = (".tif", ".tiff", ".jpg", ".jpeg", ".png", ".bmp")
+
+
+def _group(rel: str, label: dict[str, str] | None) -> str:
+    fmt = (label or {}).get("format", "")
+    if fmt.startswith("scan") or rel.lower().endswith(_SCAN_SUFFIXES):
+        return "scan"
+    return "text"
+
+
+def read_field_labels(root: Path) -> dict[str, dict[str, str]]:
+    """``fields.csv`` beside the code folders: path (relative, as in the folder) and the
+    catalogue columns 题名, 责任者, 日期 (ISO), 文号, 密级, 页数. Absent: no field labels."""
+    p = root / FIELDS_FILE
+    if not p.is_file():
+        return {}
+    with p.open(encoding="utf-8-sig", newline="") as f:
+        return {nfc(row["path"]): {k: (v or "").strip() for k, v in row.items() if k != "path"}
+                for row in csv.DictReader(f) if row.get("path")}
 
 
 def format_report(result: EvalResult) -> str:
@@ -215,4 +312,22 @@ def format_report(result: EvalResult) -> str:
     if result.skipped:
         lines.append("")
         lines.append("已跳过（不是清单中的类目代码）：" + "、".join(result.skipped))
+    if result.fields:
+        lines += ["", "著录项准确率（规范化后完全一致：空白、全半角、繁简）："]
+        groups = [g for g in ("text", "scan") if any(f.group == g for f in result.fields)]
+        per = {g: result.field_accuracy(g) for g in groups}
+        for key, m in result.field_accuracy().items():
+            extra = "；".join(f"{'扫描件' if g == 'scan' else '文本文件'} {per[g][key]['accuracy']:.1%}" for g in groups if key in per[g])
+            lines.append(f"  {FIELD_COLUMNS[key]}：{m['accuracy']:.1%}（{int(m['right'])}/{int(m['documents'])}）"
+                         + (f"　{extra}" if len(groups) > 1 else ""))
+        if "scan" in groups:
+            sc = result.group_classification("scan")
+            lines.append(f"  扫描件归类：已决定部分准确率 {sc['accuracy_decided']:.1%}，待复核（弃权）率 {sc['abstention_rate']:.1%}"
+                         f"（{int(sc['abstained'])}/{int(sc['documents'])}）")
+        wrong = [f for f in result.fields if not f.ok]
+        if wrong:
+            lines += ["", "著录项错误："]
+            for f in wrong[:60]:
+                lines.append(f"  {f.path}：{FIELD_COLUMNS[f.field]} 应为“{f.truth}”，读得“{f.predicted}”"
+                             + (f"（{f.source}）" if f.source else ""))
     return "\n".join(lines)
