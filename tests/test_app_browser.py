@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from handover_dossier.app import flows
 from handover_dossier.app.config import load_settings
+from handover_dossier.app.records.owner import SYSTEM
 from handover_dossier.app.service import Service
 from handover_dossier.app.signing.demosign import make_ca, sign_roles
 from handover_dossier.app.web import create_app
@@ -77,7 +78,7 @@ def test_search_catalogue_verify_and_live_status(browser, shots: Path, tmp_path:
                {"sig_outgoing": "张三", "sig_incoming": "李四", "sig_supervisor": "王五"}, ca)
     svc.poll_once()
     svc.queue.drain()
-    code = next(j for j in svc.queue.list() if j.kind == "archive").result["archival_code"]
+    code = next(j for j in svc.queue.list(viewer=SYSTEM) if j.kind == "archive").result["archival_code"]
 
     # Workers stay stopped until the status page is open, so it is seen to update by itself.
     with LoopbackServer(create_app(svc, manage_lifecycle=False)) as srv:

@@ -18,6 +18,7 @@ import requests
 import uvicorn
 from handover_dossier.app.config import load_settings
 from handover_dossier.app.records import registry
+from handover_dossier.app.records.owner import SYSTEM
 from handover_dossier.app.service import Service
 from handover_dossier.app.signing.demosign import make_ca, sign_roles
 from handover_dossier.app.web import create_app
@@ -121,7 +122,7 @@ def sign(env: dict[str, str], svc: Service, draft: dict, signers: dict[str, str]
 
 
 def archive_jobs(svc: Service) -> list:
-    return [j for j in svc.queue.list() if j.kind == "archive"]
+    return [j for j in svc.queue.list(viewer=SYSTEM) if j.kind == "archive"]
 
 
 def test_files_menu_click_answers_at_once_and_assembles_a_draft(running, env) -> None:
@@ -148,7 +149,7 @@ def test_files_menu_click_answers_at_once_and_assembles_a_draft(running, env) ->
     changed = click(srv, etag="7c182db9e5d7c")
     assert changed["jobs"][0]["id"] != answer["jobs"][0]["id"]
     finished(srv, changed["jobs"][0]["id"])
-    kinds = [n["kind"] for n in svc.notifier.recent(50)]
+    kinds = [n["kind"] for n in svc.notifier.recent(50, viewer=SYSTEM)]
     assert kinds.count("queued") == 2 and kinds.count("done") == 2
 
 
@@ -181,12 +182,12 @@ def test_signed_certificate_is_archived_once_and_can_be_fetched_back(running, en
     r2 = requests.post(srv.url + "api/v1/webhook", json=envelope, timeout=10)
     assert r2.json()["duplicate"] is True
     svc.poll_once()
-    wait_for(lambda: all(j.status in ("done", "failed") for j in svc.queue.list()), "queue idle")
+    wait_for(lambda: all(j.status in ("done", "failed") for j in svc.queue.list(viewer=SYSTEM)), "queue idle")
     dossier = Path(env["DOSSIER_DMS_ROOT"]) / "干部人事档案" / "张三"
     filed = list(dossier.iterdir())
     assert len(filed) == 1 and filed[0].name == done["result"]["name"]
-    assert len(archive_jobs(svc)) == 1 and registry.count(svc.engine) == 1
-    assert [n["kind"] for n in svc.notifier.recent(50)].count("archived") == 1
+    assert len(archive_jobs(svc)) == 1 and registry.count(svc.engine, viewer=SYSTEM) == 1
+    assert [n["kind"] for n in svc.notifier.recent(50, viewer=SYSTEM)].count("archived") == 1
     # the final bundle carries the signed certificate, catalogued as 交接书
     with zipfile.ZipFile(filed[0]) as zf:
         index = json.loads(zf.read(next(n for n in zf.namelist() if n.endswith("data/index.json"))))
@@ -221,8 +222,8 @@ def test_missing_or_tampered_signatures_are_not_archived(running, env) -> None:
     draft = assemble_draft(svc, srv)
     sign(env, svc, draft, {"sig_outgoing": "张三", "sig_incoming": "李四"}, suffix=".已签名_7")
     svc.poll_once()
-    wait_for(lambda: any(n["kind"] == "sign-invalid" for n in svc.notifier.recent()), "rejection notice")
-    note = next(n for n in svc.notifier.recent() if n["kind"] == "sign-invalid")
+    wait_for(lambda: any(n["kind"] == "sign-invalid" for n in svc.notifier.recent(viewer=SYSTEM)), "rejection notice")
+    note = next(n for n in svc.notifier.recent(viewer=SYSTEM) if n["kind"] == "sign-invalid")
     assert "缺少有效签名：监交人" in note["message"]
     full = sign(env, svc, draft, ALL, suffix=".signed_8")
     data = bytearray(full.read_bytes())
@@ -230,13 +231,13 @@ def test_missing_or_tampered_signatures_are_not_archived(running, env) -> None:
     data[pos + 4] ^= 0x01
     full.write_bytes(bytes(data))
     svc.poll_once()
-    wait_for(lambda: len([n for n in svc.notifier.recent() if n["kind"] == "sign-invalid"]) == 2, "second rejection")
-    assert "签署后内容被改动" in svc.notifier.recent()[0]["message"]
+    wait_for(lambda: len([n for n in svc.notifier.recent(viewer=SYSTEM) if n["kind"] == "sign-invalid"]) == 2, "second rejection")
+    assert "签署后内容被改动" in svc.notifier.recent(viewer=SYSTEM)[0]["message"]
     # polling again re-checks nothing (same files, same etags) and archives nothing
     svc.poll_once()
-    wait_for(lambda: all(j.status in ("done", "failed") for j in svc.queue.list()), "queue idle")
-    assert archive_jobs(svc) == [] and registry.count(svc.engine) == 0
-    assert len([n for n in svc.notifier.recent(50) if n["kind"] == "sign-invalid"]) == 2
+    wait_for(lambda: all(j.status in ("done", "failed") for j in svc.queue.list(viewer=SYSTEM)), "queue idle")
+    assert archive_jobs(svc) == [] and registry.count(svc.engine, viewer=SYSTEM) == 0
+    assert len([n for n in svc.notifier.recent(50, viewer=SYSTEM) if n["kind"] == "sign-invalid"]) == 2
     assert not (Path(env["DOSSIER_DMS_ROOT"]) / "干部人事档案").exists()
 
 
@@ -271,14 +272,14 @@ def test_cases_days_left_and_deadline_notifications(env) -> None:
         html = requests.get(srv.url + "cases").text
         assert "张三" in html and "5 天" in html
     svc.poll_once()
-    kinds = [n["kind"] for n in svc.notifier.recent()]
+    kinds = [n["kind"] for n in svc.notifier.recent(viewer=SYSTEM)]
     assert kinds == ["deadline-draft"]  # 10 days: no draft yet; the 15-day limit not reached
     today = dt.date(2024, 7, 26)
     svc.poll_once()
     svc.poll_once()
-    kinds = [n["kind"] for n in svc.notifier.recent()]
+    kinds = [n["kind"] for n in svc.notifier.recent(viewer=SYSTEM)]
     assert kinds == ["deadline-limit", "deadline-draft"]  # each sent once
-    assert "超过 15 天" in svc.notifier.recent()[0]["message"]
+    assert "超过 15 天" in svc.notifier.recent(viewer=SYSTEM)[0]["message"]
 
 
 def test_case_linked_folder_gives_the_bundle_its_metadata(running, env) -> None:
@@ -343,9 +344,9 @@ def test_cli_query_fetch_and_case(running, env, tmp_path: Path, monkeypatch, cap
     assert "校验通过" in out and len(list(pulled.glob("*.zip"))) == 1
     rc, _out, err = cli("fetch", "0000-NOPE", "-o", str(pulled))
     assert rc == 2 and "没有档号" in err
-    log = registry.access_entries(svc.engine, code)
+    log = registry.access_entries(svc.engine, code, viewer=SYSTEM)
     assert (log[0]["who"], log[0]["action"], log[0]["result"]) == ("调阅人甲", "fetch", "ok")
-    assert registry.access_entries(svc.engine, "0000-NOPE")[0]["result"] == "not-found"
+    assert registry.access_entries(svc.engine, "0000-NOPE", viewer=SYSTEM)[0]["result"] == "not-found"
     rc, out, err = cli("case", "open", "--leader", "赵六", "--announced", dt.date.today().isoformat(), "--unit", "某县审计局",
                        "--json")
     assert rc == 0, err

@@ -6,6 +6,13 @@ served by uvicorn on loopback. What we send to Nextcloud goes to a small loopbac
 answers with the recorded responses and keeps the requests, which must have the recorded
 requests' shape (``appapi-register-files-action-v2.json``, ``appapi-notification.json``).
 
+Who a user is (``GET /ocs/v2.php/cloud/user``) is answered with the recorded
+``ocs-v2-cloud-user.json`` — archivist's answer, member of no group. For the other users the
+tests need (a second user, an administrator, a member of the archivist group) the same
+recorded answer is sent with its ``id`` and ``groups`` changed as Nextcloud fills them for
+that user (``id`` = the user in AUTHORIZATION-APP-API; administrators are members of the
+group ``admin``); no other recording shows those users.
+
 Not among the recordings (a Nextcloud 27 + AppAPI 3.1 server without webhook_listeners):
 the init-status, top-menu and script registration calls (answered here with the recorded
 OCS v1 success envelope of the files-action registration), and webhook_listeners (Nextcloud
@@ -28,6 +35,7 @@ import pytest
 import requests
 from handover_dossier.app.config import load_settings
 from handover_dossier.app.records import registry
+from handover_dossier.app.records.owner import SYSTEM
 from handover_dossier.app.service import Service
 from handover_dossier.app.signing.demosign import make_ca, sign_roles
 from handover_dossier.app.web import create_app
@@ -65,6 +73,9 @@ class NextcloudReplay:
                              ("POST", "/ocs/v1.php/apps/app_api/api/v1/ui/script")):
             self.routes[(method, path)] = (200, ok)
         self.denied = fixture(shared, "appapi-wrong-secret-401")["response"]
+        self.cloud_user = fixture(shared, "ocs-v2-cloud-user")["response"]
+        #: user -> groups Nextcloud reports for them (default: none, as recorded for archivist)
+        self.groups: dict[str, list[str]] = {}
         self.ok_body = ok
         self.reject_all = False
         replay = self
@@ -97,14 +108,18 @@ class NextcloudReplay:
     def answer(self, method: str, path: str, headers) -> tuple[int, str]:
         auth = headers.get("AUTHORIZATION-APP-API") or ""
         try:
-            secret = base64.b64decode(auth).decode().partition(":")[2]
+            user, _, secret = base64.b64decode(auth).decode().partition(":")
         except ValueError:
-            secret = ""
+            user, secret = "", ""
         if self.reject_all or secret != SECRET or headers.get("EX-APP-ID") != APP_ID:
             return self.denied["status"], self.denied["body"]  # appapi-wrong-secret-401.json
         if path.startswith("/ocs/v1.php/apps/webhook_listeners/"):
             # Built from docs §2.1 (no recording exists); the recorded server lacks the app -> 404.
             return (200, self.ok_body) if self.webhooks else (404, "")
+        if (method, path) == ("GET", "/ocs/v2.php/cloud/user"):
+            body = json.loads(self.cloud_user["body"])
+            body["ocs"]["data"].update(id=user, groups=self.groups.get(user, []))
+            return self.cloud_user["status"], json.dumps(body)
         return self.routes.get((method, path), (404, ""))
 
     def sent(self, path_part: str, method: str | None = None) -> list[dict]:
@@ -122,7 +137,8 @@ def nextcloud(shared_dir: Path):
 
 
 def exapp_env(tmp_path: Path, nc: NextcloudReplay, poll: str = "3600") -> dict[str, str]:
-    make_corpus(tmp_path / "dms" / "交接材料" / "张三-2019-2024")
+    # ExApp mode with a local DMS: one folder of files per Nextcloud user, like Nextcloud.
+    make_corpus(tmp_path / "dms" / "archivist" / "交接材料" / "张三-2019-2024")
     ca = make_ca(tmp_path / "ca")
     return {"APP_ID": APP_ID, "APP_SECRET": SECRET, "APP_VERSION": "1.0.0", "APP_PORT": "9032", "AA_VERSION": "3.1.0",
             "NEXTCLOUD_URL": nc.url, "DOSSIER_DATA_DIR": str(tmp_path / "data"),
@@ -220,9 +236,9 @@ def test_everything_but_the_heartbeat_needs_appapi_headers(exapp, nextcloud: Nex
             assert r.status_code == 401, (method, path, label)
             assert SECRET not in r.text and "guess" not in r.text
     assert requests.get(srv.url + "heartbeat", timeout=10).status_code == 200
-    ok = requests.get(srv.url + "api/v1/jobs", headers=auth_headers("archivist"), timeout=10)
-    assert ok.status_code == 200 and all(j["kind"] == "scan" for j in ok.json()["jobs"])  # only the poller's
     assert nextcloud.requests == []  # refused requests never reach Nextcloud
+    ok = requests.get(srv.url + "api/v1/jobs", headers=auth_headers("archivist"), timeout=10)
+    assert ok.status_code == 200 and ok.json()["jobs"] == []  # the poller's scans are the service's, nobody's
 
 
 def test_recorded_click_queues_notifies_and_polling_alone_archives(tmp_path: Path, nextcloud: NextcloudReplay,
@@ -255,13 +271,13 @@ def test_recorded_click_queues_notifies_and_polling_alone_archives(tmp_path: Pat
         subjects = [json.loads(n["body"])["params"]["subject_params"]["rich_subject"] for n in notes]
         assert subjects[:2] == ["已开始生成交接档案包：张三-2019-2024", "交接档案包草稿已生成：张三-2019-2024"]
         # Sign; no webhook exists on this server: the poller alone must find and archive it.
-        folder = Path(env["DOSSIER_DMS_ROOT"]) / job.result["handover_path"].strip("/")
+        folder = Path(env["DOSSIER_DMS_ROOT"]) / "archivist" / job.result["handover_path"].strip("/")
         cert = folder / job.result["cert_name"]
         from handover_dossier.app.signing.demosign import DemoCA
 
         sign_roles(cert, folder / f"{cert.stem}.signed_42.pdf",
                    {"sig_outgoing": "张三", "sig_incoming": "李四", "sig_supervisor": "王五"}, DemoCA(Path(env["CA"])))
-        wait_for(lambda: registry.count(svc.engine) == 1, "archival by polling")
+        wait_for(lambda: registry.count(svc.engine, viewer=SYSTEM) == 1, "archival by polling")
         archived = wait_for(lambda: [json.loads(n["body"])["params"]["subject_params"]["rich_subject"]
                                      for n in nextcloud.sent("/api/v1/notification", "POST")
                                      if "已归档" in n["body"]], "archived notification")
@@ -325,10 +341,10 @@ def test_nextcloud_refusing_our_secret_refuses_enable_without_leaking_it(tmp_pat
         assert error.startswith("注册文件菜单动作失败：Nextcloud 拒绝了应用认证") and SECRET not in error
         svc.notifier.notify("archivist", "done", "测试通知")
         assert svc.notifier.deliver_pending() == 0
-        n = svc.notifier.recent()[0]
+        n = svc.notifier.recent(viewer=SYSTEM)[0]
         assert not n["sent"] and "拒绝了应用认证" in n["error"] and SECRET not in n["error"]
         nc.reject_all = False
-        assert svc.notifier.deliver_pending() == 1 and svc.notifier.recent()[0]["sent"]
+        assert svc.notifier.deliver_pending() == 1 and svc.notifier.recent(viewer=SYSTEM)[0]["sent"]
     finally:
         nc.close()
 

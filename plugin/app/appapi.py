@@ -117,11 +117,17 @@ class NextcloudClient:
             headers["Content-Type"] = "application/json"
         query = {"format": "json", **(params or {})}
         try:
+            # Never follow a redirect: it would carry AUTHORIZATION-APP-API (the app secret)
+            # to wherever the Location header points.
             r = self.session.request(method, self.base + path, params=query, headers=headers,
                                      data=None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode(),
-                                     timeout=self.timeout)
+                                     timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as exc:
             raise NextcloudError(f"无法连接 Nextcloud：{type(exc).__name__}") from None
+        if 300 <= r.status_code < 400:
+            r.close()
+            raise NextcloudError(f"Nextcloud 返回了重定向（HTTP {r.status_code}），为保护应用密钥未跟随；"
+                                 "请检查 NEXTCLOUD_URL 是否为最终地址（https、路径）", r.status_code)
         statuscode, data, message = 0, None, ""
         try:
             body = r.json()
@@ -138,6 +144,19 @@ class NextcloudClient:
             raise NextcloudError(f"Nextcloud 返回错误：HTTP {r.status_code}" + (f"，{message}" if message else ""),
                                  r.status_code, statuscode)
         return OcsResult(r.status_code, statuscode, data)
+
+    # -- users -------------------------------------------------------------------------
+    def user_groups(self, user: str) -> list[str]:
+        """The groups ``user`` belongs to, asked of Nextcloud as that user
+        (``GET /ocs/v2.php/cloud/user``, recorded in ``ocs-v2-cloud-user.json``); members of
+        ``admin`` are Nextcloud administrators."""
+        if not user:
+            return []
+        data = self.ocs("GET", "/ocs/v2.php/cloud/user", user=user).data
+        if not isinstance(data, dict) or str(data.get("id", "")) != user:
+            raise NextcloudError("Nextcloud 返回的用户信息与请求的用户不符")
+        groups = data.get("groups")
+        return [str(g) for g in groups] if isinstance(groups, list) else []
 
     # -- AppAPI ------------------------------------------------------------------------
     def set_init_status(self, progress: int, error: str = "") -> None:

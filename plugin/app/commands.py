@@ -64,9 +64,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_query(args: argparse.Namespace) -> int:
     from .records import registry
+    from .records.owner import SYSTEM
 
     svc = _service(args)
-    rows = registry.search(svc.engine, text=" ".join(args.text or []), leader=args.leader or "", unit=args.unit or "",
+    rows = registry.search(svc.engine, viewer=SYSTEM, text=" ".join(args.text or []), leader=args.leader or "", unit=args.unit or "",
                            year=args.year, category=args.category or "")
     if args.json:
         _json([{k: r[k] for k in ("archival_code", "leader", "post", "unit", "term_start", "term_end", "created",
@@ -85,10 +86,13 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     from .records import registry
+    from .records.owner import SYSTEM
 
     svc = _service(args)
     try:
-        got = registry.fetch_bundle(svc.engine, svc.dms, args.code, args.output, who=_who(args))
+        # The operator on the server reads as the bundle's owner (there is no request user).
+        got = registry.fetch_bundle(svc.engine, svc.dms, args.code, args.output, viewer=SYSTEM, who=_who(args),
+                                    as_owner=True)
     except registry.RegistryError as exc:
         if args.json:
             _json({"code": args.code, "ok": False, "error": str(exc)})
@@ -108,15 +112,21 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def cmd_case(args: argparse.Namespace) -> int:
     from .records import cases
+    from .records.owner import SYSTEM
 
     svc = _service(args)
     limit = svc.settings.deadline_days
     if args.case_command == "open":
+        # A case belongs to the user whose assemblies it describes: in ExApp mode a Nextcloud
+        # user (--user or DOSSIER_NOTIFY_USER), standalone the local operator.
+        owner = args.user or svc.settings.notify_user or ("" if svc.settings.exapp else svc.settings.local_user)
+        if not owner:
+            _print("错误：ExApp 模式下请用 --user 指定案件所属的 Nextcloud 用户（或设置 DOSSIER_NOTIFY_USER）", err=True)
+            return 2
         try:
             case = cases.open_case(svc.engine, leader=args.leader, announced=args.announced, post=args.post or "",
                                    unit=args.unit or "", incoming=args.incoming or "", term_start=args.term_start or "",
-                                   term_end=args.term_end or "", folder=args.folder or "",
-                                   user=args.user or svc.settings.notify_user)
+                                   term_end=args.term_end or "", folder=args.folder or "", user=owner)
         except cases.CaseError as exc:
             _print(f"错误：{exc}", err=True)
             return 2
@@ -127,7 +137,7 @@ def cmd_case(args: argparse.Namespace) -> int:
             _print(f"已新建交接案件 #{case.id}：{case.unit}{case.post}{case.leader}，宣布日期 {case.announced}，"
                    f"期限 {data['deadline']}（剩余 {data['days_left']} 天）")
         return 0
-    rows = [c.as_json(svc.today(), limit) for c in cases.list_cases(svc.engine, open_only=not args.all)]
+    rows = [c.as_json(svc.today(), limit) for c in cases.list_cases(svc.engine, viewer=SYSTEM, open_only=not args.all)]
     if args.json:
         _json(rows)
         return 0

@@ -81,6 +81,9 @@ class Settings:
     fonds: str = ""
     #: User notified about cases opened from the command line (ExApp mode).
     notify_user: str = ""
+    #: Nextcloud group whose members see every user's jobs, bundles and cases (the archive's
+    #: staff, e.g. 档案管理员); empty: everyone sees only their own.
+    archivist_group: str = ""
     #: Identity recorded for requests in standalone mode (no login there).
     local_user: str = "本机用户"
 
@@ -172,6 +175,7 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: str | Path 
         inventory=Path(values["inventory"]) if values.get("inventory") else None,
         fonds=values.get("fonds", ""),
         notify_user=values.get("notify_user", ""),
+        archivist_group=values.get("archivist_group", ""),
     )
     if s.signer_match not in ("field", "count"):
         raise ConfigError(f"DOSSIER_SIGNER_MATCH 只能是 field 或 count：{s.signer_match!r}")

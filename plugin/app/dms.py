@@ -48,18 +48,32 @@ class DMS:
 
 
 class LocalDMS(DMS):
-    """A folder tree on this machine stands in for the DMS; each user sees the same tree."""
+    """A folder tree on this machine stands in for the DMS.
+
+    Standalone (one operator): the tree is the operator's files. ExApp mode with
+    ``DOSSIER_DMS_ROOT`` (development, tests): like Nextcloud, every user has files of their
+    own, ``<root>/<user>/``, and a connector for one user never reaches another's.
+    """
 
     kind = "local"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, per_user: bool = False) -> None:
         self.root = Path(root)
+        self.per_user = per_user
 
-    def native(self, path: str) -> Path:
-        return self.root.joinpath(*norm(path).strip("/").split("/")) if norm(path) != "/" else self.root
+    def user_root(self, user: str) -> Path:
+        if not self.per_user:
+            return self.root
+        if not user or user in (".", "..") or "/" in user or "\\" in user or "\0" in user:
+            raise ConnectorError("没有可用的用户文件夹（请求中没有有效的用户）")
+        return self.root / user
+
+    def native(self, path: str, user: str = "") -> Path:
+        base = self.user_root(user)
+        return base.joinpath(*norm(path).strip("/").split("/")) if norm(path) != "/" else base
 
     def connector(self, path: str, user: str) -> Connector:
-        return LocalConnector(self.native(path))
+        return LocalConnector(self.native(path, user))
 
     def link(self, folder: str) -> str:
         return ""
@@ -114,5 +128,5 @@ class NextcloudDMS(DMS):
 
 def open_dms(settings: Settings) -> DMS:
     if settings.dms_root is not None:
-        return LocalDMS(settings.dms_root)
+        return LocalDMS(settings.dms_root, per_user=settings.exapp)
     return NextcloudDMS(settings)

@@ -126,6 +126,10 @@ def parse_nodes(body: Any) -> list[dict[str, Any]]:
     for n in nodes:
         if not isinstance(n, dict) or "name" not in n or "fileId" not in n:
             raise ValueError("文件菜单动作缺少 fileId 或 name")
+        if not isinstance(n["name"], str) or not isinstance(n.get("directory", "/"), str) \
+                or not isinstance(n["fileId"], int | str) or isinstance(n["fileId"], bool) \
+                or not isinstance(n.get("etag", ""), str) or len(str(n["fileId"])) > 64:
+            raise ValueError("文件菜单动作的字段类型不正确")
         out.append(n)
     return out
 
@@ -205,7 +209,7 @@ def assemble_job(svc: FlowHost, ctx: JobContext) -> dict[str, Any]:
     job = ctx.job
     path = norm(job.payload["path"])
     _parent, name = split(path)
-    meta, case = meta_for(svc, path)
+    meta, case = meta_for(svc, path, job.user)
     hpath = handover_path(svc.settings, path, meta)
     work = svc.settings.work_dir / f"job-{job.id}"
     shutil.rmtree(work, ignore_errors=True)
@@ -467,9 +471,11 @@ def meta_from_name(name: str) -> BundleMeta:
     return BundleMeta(leader=name.strip())
 
 
-def meta_for(svc: FlowHost, path: str) -> tuple[BundleMeta, Any]:
+def meta_for(svc: FlowHost, path: str, user: str) -> tuple[BundleMeta, Any]:
+    """The bundle's metadata for ``user``'s folder ``path``: from the user's own handover
+    case for it when there is one, else from the folder name."""
     _parent, name = split(path)
-    case = find_case_for(svc.engine, path)
+    case = find_case_for(svc.engine, path, user)
     if case is not None:
         meta = BundleMeta(leader=case.leader, post=case.post, unit=case.unit, term_start=case.term_start,
                           term_end=case.term_end, incoming=case.incoming, fonds=svc.settings.fonds)

@@ -25,6 +25,7 @@ from .dms import open_dms
 from .records.cases import check_deadlines
 from .records.jobs import JobQueue
 from .records.notify import Notifier
+from .records.owner import SYSTEM, Principal
 from .records.store import jobs, now, open_engine
 
 log = logging.getLogger("handover_dossier.app")
@@ -49,10 +50,13 @@ class Service:
             "archive": lambda ctx: flows.archive_job(self, ctx),
         })
         self.queue.on_finished = lambda job: flows.on_finished(self, job)
+        self.queue.public_text = self.public_text
         self.webhooks: list[str] = []
         self.webhook_error = ""
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
+        self._principals: dict[str, tuple[float, Principal]] = {}
+        self._principals_lock = threading.Lock()
 
     @cached_property
     def inventory(self) -> Inventory:
@@ -86,7 +90,7 @@ class Service:
     def poll_once(self) -> dict[str, Any]:
         """The safety net: queue a scan for signed certificates (webhooks are not retried by
         Nextcloud and do not exist before Nextcloud 30) and send due deadline notifications."""
-        pending = [j for j in self.queue.list(limit=50) if j.kind == "scan" and j.status == "queued"]
+        pending = [j for j in self.queue.list(viewer=SYSTEM, limit=50) if j.kind == "scan" and j.status == "queued"]
         job = pending[0] if pending else flows.enqueue_scan(self, f"scan:poll:{time.time_ns()}")[0]
         sent = check_deadlines(self.engine, self.notifier, today=self.today(), draft_days=self.settings.draft_days,
                                deadline_days=self.settings.deadline_days, default_user=self.settings.notify_user)
@@ -94,9 +98,60 @@ class Service:
             c.execute(delete(jobs).where(jobs.c.kind == "scan", jobs.c.status == "done", jobs.c.finished < now() - 86400))
         return {"scan_job": job.id, "deadline_notifications": sent}
 
+    def public_text(self, text: str) -> str:
+        """``text`` without this server's own paths: a job error or notification names places
+        as the user knows them (``/交接材料/张三``), never ``/var/lib/…/dms/<user>/…``."""
+        import re
+
+        roots: list[tuple[str, str]] = []
+        if self.settings.dms_root is not None:
+            for r in dict.fromkeys((str(self.settings.dms_root), str(self.settings.dms_root.resolve()))):
+                # per-user local roots: <root>/<user>/... -> /...
+                roots.append((re.escape(r.rstrip("/")) + (r"/[^/\s：:]+" if self.settings.exapp else ""), ""))
+        for d in (self.settings.work_dir, self.settings.data_dir):
+            for r in dict.fromkeys((str(d), str(d.resolve()))):
+                roots.append((re.escape(r.rstrip("/")) + r"(?:/[^\s：:，,）)]*)?", "（服务数据目录）"))
+        for pattern, repl in roots:
+            text = re.sub(pattern, repl, text)
+        return text
+
+    # -- who is asking -----------------------------------------------------------------------
+    #: Seconds a user's groups (archivist, admin) are trusted before Nextcloud is asked again.
+    PRINCIPAL_TTL = 60.0
+
+    def principal(self, user: str) -> Principal:
+        """What the request's user may see (see :mod:`.records.owner`).
+
+        ExApp mode: the user's groups are asked of Nextcloud (OCS, as that user) and kept for
+        a minute; when Nextcloud cannot be asked, the user sees only their own records — the
+        failure never grants anything. Standalone mode has one operator (the configured login
+        or the local user), who sees everything.
+        """
+        if not self.settings.exapp:
+            return Principal(user or self.settings.local_user, sees_all=True, admin=True)
+        if not user or self.client is None:
+            return Principal(user)
+        t = time.monotonic()
+        with self._principals_lock:
+            hit = self._principals.get(user)
+        if hit is not None and t - hit[0] < self.PRINCIPAL_TTL:
+            return hit[1]
+        from .appapi import NextcloudError
+
+        try:
+            groups = self.client.user_groups(user)
+        except NextcloudError as exc:
+            log.warning("groups of %s not known (%s): own records only", user, exc)
+            return Principal(user)
+        group = self.settings.archivist_group
+        p = Principal(user, sees_all=bool(group) and group in groups, admin="admin" in groups)
+        with self._principals_lock:
+            self._principals[user] = (t, p)
+        return p
+
     # -- helpers used by flows and pages ----------------------------------------------------
-    def meta_for(self, path: str):
-        return flows.meta_for(self, path)
+    def meta_for(self, path: str, user: str):
+        return flows.meta_for(self, path, user)
 
     def ensure_folder(self, path: str, user: str) -> None:
         """Create ``path`` (and its parents) in the DMS."""

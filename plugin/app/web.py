@@ -32,12 +32,14 @@ from fastapi.responses import (
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.background import BackgroundTask
 
+from ..connectors import ConnectorError
 from ..lang.i18n import normalize_lang, ui
 from . import flows
 from .appapi import UNAUTHENTICATED, AuthError, check_request
 from .dms import LocalDMS
 from .records import cases as case_mod
 from .records import registry
+from .records.owner import Principal
 from .service import Service
 
 log = logging.getLogger("handover_dossier.app.web")
@@ -86,6 +88,19 @@ def _lang(request: Request) -> str:
 
 def _user(request: Request) -> str:
     return getattr(request.state, "user", "") or ""
+
+
+#: Largest id a database integer column holds: bigger numbers are "not found", not a crash.
+MAX_ID = (1 << 63) - 1
+
+
+def _id(value: str) -> int | None:
+    """A record id from a request, or None when it is not one (huge, negative, text)."""
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 19:
+        return None
+    n = int(value)
+    return n if 0 < n <= MAX_ID else None
 
 
 def _json(data: Any, status: int = 200, lang: str = "zh-Hans") -> JSONResponse:
@@ -172,9 +187,17 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
         folders = [n for n in nodes if flows.is_folder(n)]
         if not folders:
             return _json({"error": "请在文件夹上使用“生成交接档案包”"}, 400, lang)
+        user = _user(request)
+        if not user:
+            return _json({"error": "文件菜单动作必须由一位 Nextcloud 用户发起"}, 403, lang)
+        try:
+            paths = [flows.node_path(n) for n in folders]
+        except (ConnectorError, TypeError, ValueError) as exc:
+            return _json({"error": f"文件夹路径无效：{exc}" if isinstance(exc, ConnectorError) else "文件夹路径无效"},
+                         400, lang)
         jobs_out = []
-        for node in folders:
-            job, created = flows.enqueue_assemble(svc, node, _user(request))
+        for node, _path in zip(folders, paths, strict=True):
+            job, created = flows.enqueue_assemble(svc, node, user)
             jobs_out.append({"id": job.id, "status": job.status, "created": created, "path": job.payload["path"]})
         return _json({"status": "accepted", "redirect_handler": svc.client.TOP_MENU_NAME if svc.client else "status",
                       "jobs": jobs_out}, 200, lang)
@@ -203,26 +226,40 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
 
     # -- jobs -------------------------------------------------------------------------------
     def _ids(value: str | None) -> list[str]:
-        return [v for v in (value or "").replace(" ", "").split(",") if v]
+        return [v for v in (value or "").replace(" ", "").split(",") if v][:100]
+
+    def viewer(request: Request) -> Principal:
+        return svc.principal(_user(request))
+
+    def job_ids(value: str) -> list[int]:
+        return [n for n in (_id(i) for i in _ids(value)) if n is not None]
 
     @app.get("/api/v1/jobs")
     def api_jobs(request: Request, ids: str = "", fileIds: str = "") -> JSONResponse:
-        id_list = [int(i) for i in _ids(ids) if i.isdigit()]
-        jobs_ = svc.queue.list(ids=id_list or None, file_ids=_ids(fileIds) or None)
+        id_list = job_ids(ids)
+        if ids and not id_list:
+            return _json({"jobs": []}, lang=_lang(request))
+        jobs_ = svc.queue.list(viewer=viewer(request), ids=id_list or None, file_ids=_ids(fileIds) or None)
         return _json({"jobs": [j.as_json() for j in jobs_]}, lang=_lang(request))
 
     @app.get("/api/v1/jobs/{job_id}")
-    def api_job(request: Request, job_id: int) -> JSONResponse:
-        job = svc.queue.get(job_id)
+    def api_job(request: Request, job_id: str) -> JSONResponse:
+        n = _id(job_id)
+        job = svc.queue.get_for(n, viewer(request)) if n is not None else None
         if job is None:
             return _json({"error": "没有这个任务"}, 404, _lang(request))
         return _json(job.as_json(), lang=_lang(request))
 
     @app.post("/api/v1/jobs/{job_id}/retry")
-    def api_retry(request: Request, job_id: int) -> JSONResponse:
-        job = svc.queue.get(job_id)
+    def api_retry(request: Request, job_id: str) -> JSONResponse:
+        n = _id(job_id)
+        who = viewer(request)
+        job = svc.queue.get_for(n, who) if n is not None else None
         if job is None:
             return _json({"error": "没有这个任务"}, 404, _lang(request))
+        if not who.can_act_on(job.user):
+            # Re-running it would read and write that user's files on this user's request.
+            return _json({"error": "只能重试自己发起的任务"}, 403, _lang(request))
         if job.status != "failed":
             return _json({"error": "只有失败的任务可以重试"}, 409, _lang(request))
         again, _ = svc.queue.enqueue(job.kind, job.key, job.payload, user=job.user, title=job.title)
@@ -232,10 +269,12 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
     def _search(request: Request) -> list[dict[str, Any]]:
         qp = request.query_params
         year = qp.get("year", "").strip()
-        return registry.search(svc.engine, text=qp.get("q", ""), leader=qp.get("leader", ""), unit=qp.get("unit", ""),
-                               year=int(year) if year.isdigit() else None, category=qp.get("category", ""))
+        return registry.search(svc.engine, viewer=viewer(request), text=qp.get("q", "")[:200],
+                               leader=qp.get("leader", "")[:100], unit=qp.get("unit", "")[:200],
+                               year=int(year) if year.isdigit() and len(year) == 4 else None,
+                               category=qp.get("category", "")[:64])
 
-    def _public(rec: dict[str, Any]) -> dict[str, Any]:
+    def _public(rec: dict[str, Any], who: Principal | None = None) -> dict[str, Any]:
         keep = ("archival_code", "leader", "post", "unit", "term_start", "term_end", "created", "filed_at", "dms",
                 "folder", "name", "sha256", "size", "items", "exceptions", "counts", "signatures", "catalogue",
                 "last_check")
@@ -244,6 +283,9 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
             out["catalogue"] = [{k: it[k] for k in ("seq", "code", "category", "title", "date", "archival_code")}
                                 for it in out["catalogue"]]
         out["location"] = svc.dms.describe(f"{rec['folder']}/{rec['name']}")
+        if out.get("last_check") and not (who is not None and who.admin):
+            # who read it, and the details, are the access log's: administrators only
+            out["last_check"] = {k: out["last_check"][k] for k in ("at", "action", "result")}
         return out
 
     @app.get("/api/v1/bundles")
@@ -252,16 +294,19 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.get("/api/v1/bundles/{code}")
     def api_bundle(request: Request, code: str) -> JSONResponse:
-        rec = registry.get(svc.engine, code)
+        who = viewer(request)
+        rec = registry.get(svc.engine, code, viewer=who)
         if rec is None:
             return _json({"error": f"登记簿中没有档号为 {code} 的档案包"}, 404, _lang(request))
         registry.log_access(svc.engine, _user(request), code, "view", "ok")
-        return _json(_public(rec), lang=_lang(request))
+        return _json(_public(rec, who), lang=_lang(request))
 
     def _fetch(request: Request, code: str, action: str) -> tuple[registry.Fetched | None, Path, str]:
         tmp = Path(tempfile.mkdtemp(prefix="fetch-", dir=svc.settings.work_dir))
         try:
-            return registry.fetch_bundle(svc.engine, svc.dms, code, tmp, who=_user(request), action=action), tmp, ""
+            # Read from the DMS as the request's user, never as the bundle's owner.
+            return registry.fetch_bundle(svc.engine, svc.dms, code, tmp, viewer=viewer(request), who=_user(request),
+                                         action=action), tmp, ""
         except registry.RegistryError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             return None, tmp, str(exc)
@@ -283,29 +328,37 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
         shutil.rmtree(tmp, ignore_errors=True)
         if fetched is None:
             return _json({"error": error}, 404 if "没有档号" in error else 502, _lang(request))
-        return _json({"ok": fetched.ok, "problems": fetched.problems, "checks": len(fetched.report.checks)},
-                     lang=_lang(request))
+        checks = len(fetched.report.checks) if fetched.report is not None else 0
+        return _json({"ok": fetched.ok, "problems": fetched.problems, "checks": checks}, lang=_lang(request))
 
     @app.get("/api/v1/access-log")
     def api_access(request: Request, code: str = "") -> JSONResponse:
-        return _json({"entries": registry.access_entries(svc.engine, code or None)}, lang=_lang(request))
+        who = viewer(request)
+        if not who.admin:
+            # info.xml declares the route admin-only, but that holds only behind AppAPI's proxy:
+            # the admin flag is checked here too, with Nextcloud (OCS).
+            return _json({"error": "利用记录仅限 Nextcloud 管理员查看"}, 403, _lang(request))
+        return _json({"entries": registry.access_entries(svc.engine, code or None, viewer=who)}, lang=_lang(request))
 
     @app.get("/api/v1/notifications")
     def api_notifications(request: Request) -> JSONResponse:
-        return _json({"notifications": svc.notifier.recent(50)}, lang=_lang(request))
+        return _json({"notifications": svc.notifier.recent(50, viewer=viewer(request))}, lang=_lang(request))
 
     # -- cases -------------------------------------------------------------------------------
+    def case_user(request: Request) -> str:
+        return _user(request) if svc.settings.exapp else viewer(request).user
+
     @app.get("/api/v1/cases")
     def api_cases(request: Request) -> JSONResponse:
         today = svc.today()
-        return _json({"cases": [c.as_json(today, svc.settings.deadline_days) for c in case_mod.list_cases(svc.engine)]},
-                     lang=_lang(request))
+        rows = case_mod.list_cases(svc.engine, viewer=viewer(request))
+        return _json({"cases": [c.as_json(today, svc.settings.deadline_days) for c in rows]}, lang=_lang(request))
 
     @app.post("/api/v1/cases")
     async def api_open_case(request: Request) -> JSONResponse:
         try:
             body = await request.json()
-            case = case_mod.open_case(svc.engine, user=_user(request) if svc.settings.exapp else "",
+            case = case_mod.open_case(svc.engine, user=case_user(request),
                                       **{k: str(body.get(k, "") or "") for k in (
                                           "leader", "announced", "post", "unit", "incoming", "term_start", "term_end",
                                           "folder")})
@@ -326,16 +379,20 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
         results = _search(request)
         return page(request, "search.html", results=results, asked=asked, q=qp.get("q", ""), leader=qp.get("leader", ""),
                     unit=qp.get("unit", ""), year=qp.get("year", ""), category=qp.get("category", ""),
-                    categories=[(c.code, c.name) for c in svc.inventory], total=registry.count(svc.engine))
+                    categories=[(c.code, c.name) for c in svc.inventory],
+                    total=registry.count(svc.engine, viewer=viewer(request)))
 
     @app.get("/bundle", response_class=HTMLResponse)
     def bundle_page(request: Request, code: str = "") -> HTMLResponse:
-        rec = registry.get(svc.engine, code)
+        who = viewer(request)
+        rec = registry.get(svc.engine, code, viewer=who)
         if rec is None:
             return page(request, "message.html", 404, title="未找到", message=f"登记簿中没有档号为 {code} 的档案包。")
         registry.log_access(svc.engine, _user(request), code, "view", "ok")
+        if not who.admin and rec.get("last_check"):
+            rec["last_check"] = {k: rec["last_check"][k] for k in ("at", "action", "result")}
         return page(request, "bundle.html", b=rec, location=svc.dms.describe(f"{rec['folder']}/{rec['name']}"),
-                    access=registry.access_entries(svc.engine, code, 10))
+                    access=registry.access_entries(svc.engine, code, 10, viewer=who))
 
     @app.get("/download")
     def download_page(request: Request, code: str = "") -> Response:
@@ -358,10 +415,12 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.get("/status", response_class=HTMLResponse)
     def status_page(request: Request, job: str = "", fileIds: str = "") -> HTMLResponse:
-        id_list = [int(i) for i in _ids(job) if i.isdigit()]
-        jobs_ = svc.queue.list(ids=id_list or None, file_ids=_ids(fileIds) or None, limit=30)
-        folders = svc.dms.folders() if isinstance(svc.dms, LocalDMS) else []
-        return page(request, "status.html", jobs=jobs_, folders=folders, notes=svc.notifier.recent(10),
+        who = viewer(request)
+        id_list = job_ids(job)
+        jobs_ = [] if job and not id_list else svc.queue.list(viewer=who, ids=id_list or None,
+                                                              file_ids=_ids(fileIds) or None, limit=30)
+        folders = svc.dms.folders() if isinstance(svc.dms, LocalDMS) and not svc.settings.exapp else []
+        return page(request, "status.html", jobs=jobs_, folders=folders, notes=svc.notifier.recent(10, viewer=who),
                     job_q=job, file_q=fileIds, webhooks=svc.webhooks, webhook_error=svc.webhook_error,
                     poll_seconds=int(svc.settings.poll_seconds))
 
@@ -370,7 +429,7 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
         """Standalone stand-in for the Files menu: start assembling a local folder."""
         form = await _form(request)
         folder = form.get("folder", "")
-        if not isinstance(svc.dms, LocalDMS):
+        if not isinstance(svc.dms, LocalDMS) or svc.settings.exapp:
             return page(request, "message.html", 400, title="请从文件菜单发起", message="请在 Nextcloud 文件应用中对文件夹使用“生成交接档案包”。")
         try:
             path = flows.norm(folder)
@@ -382,14 +441,15 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
         st = native.stat()
         node = {"fileId": f"{st.st_dev}-{st.st_ino}", "name": native.name, "directory": flows.split(path)[0],
                 "etag": flows.local_folder_etag(native), "mime": flows.FOLDER_MIME, "fileType": "dir"}
-        job, _ = flows.enqueue_assemble(svc, node, _user(request))
+        job, _ = flows.enqueue_assemble(svc, node, viewer(request).user)
         lang = "&lang=zh-Hant" if _lang(request) == "zh-Hant" else ""
         return RedirectResponse(f"status?job={job.id}{lang}", status_code=303)
 
     @app.get("/cases", response_class=HTMLResponse)
     def cases_page(request: Request, error: str = "") -> HTMLResponse:
         today = svc.today()
-        rows = [c.as_json(today, svc.settings.deadline_days) for c in case_mod.list_cases(svc.engine)]
+        rows = [c.as_json(today, svc.settings.deadline_days)
+                for c in case_mod.list_cases(svc.engine, viewer=viewer(request))]
         return page(request, "cases.html", cases=rows, error=error, today=today.isoformat(),
                     limit=svc.settings.deadline_days, draft_days=svc.settings.draft_days)
 
@@ -398,7 +458,7 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
         form = await _form(request)
         lang = "&lang=zh-Hant" if _lang(request) == "zh-Hant" else ""
         try:
-            case_mod.open_case(svc.engine, user=_user(request) if svc.settings.exapp else "",
+            case_mod.open_case(svc.engine, user=case_user(request),
                                **{k: str(form.get(k, "") or "") for k in (
                                    "leader", "announced", "post", "unit", "incoming", "term_start", "term_end", "folder")})
         except case_mod.CaseError as exc:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
+from .owner import SYSTEM, Principal, scoped
 from .store import cases, now
 
 
@@ -68,16 +69,26 @@ def _date(value: str, what: str) -> str:
 
 
 def open_case(engine: Engine, *, leader: str, announced: str, post: str = "", unit: str = "", incoming: str = "",
-              term_start: str = "", term_end: str = "", folder: str = "", user: str = "") -> Case:
+              term_start: str = "", term_end: str = "", folder: str = "", user: str) -> Case:
+    """Record a case owned by ``user`` (the request's Nextcloud user): only that user's
+    assemblies take their leader, unit and term from it."""
+    if not user:
+        raise CaseError("交接案件必须属于一个用户")
     if not leader.strip():
         raise CaseError("请填写离任领导姓名")
+    if len(leader.strip()) > 64 or any(len(v) > 255 for v in (post, unit, incoming, folder)):
+        raise CaseError("填写的内容过长")
     announced = _date(announced, "宣布任职变动的日期")
     term_start = _date(term_start, "任期开始") if term_start else ""
     term_end = _date(term_end, "任期结束") if term_end else ""
     if folder:
+        from ...connectors import ConnectorError
         from ..dms import norm
 
-        folder = norm(folder)
+        try:
+            folder = norm(folder)
+        except ConnectorError as exc:
+            raise CaseError(str(exc)) from None
     with engine.begin() as c:
         cid = c.execute(cases.insert().values(
             leader=leader.strip(), post=post.strip(), unit=unit.strip(), announced=announced, incoming=incoming.strip(),
@@ -90,23 +101,29 @@ def open_case(engine: Engine, *, leader: str, announced: str, post: str = "", un
 
 
 def get_case(engine: Engine, case_id: int) -> Case | None:
+    """The case by id, unscoped (the service's own bookkeeping)."""
     with engine.connect() as c:
         r = c.execute(select(cases).where(cases.c.id == case_id)).first()
     return Case.from_row(r) if r else None
 
 
-def list_cases(engine: Engine, *, open_only: bool = True) -> list[Case]:
-    q = select(cases).order_by(cases.c.announced, cases.c.id)
+def list_cases(engine: Engine, *, viewer: Principal, open_only: bool = True) -> list[Case]:
+    """The cases ``viewer`` may see, oldest announcement first."""
+    q = scoped(select(cases).order_by(cases.c.announced, cases.c.id), cases.c.user, viewer)
     if open_only:
         q = q.where(cases.c.status == "open")
     with engine.connect() as c:
         return [Case.from_row(r) for r in c.execute(q)]
 
 
-def find_case_for(engine: Engine, folder: str) -> Case | None:
-    """The open case a source folder belongs to: the one opened for that folder, else the one
-    whose leader's name appears in the folder path."""
-    open_cases = list_cases(engine)
+def find_case_for(engine: Engine, folder: str, user: str) -> Case | None:
+    """The open case of ``user`` a source folder belongs to: the one opened for that folder,
+    else the one whose leader's name appears in the folder path. Only the user's own cases
+    count: another user's case never lends its leader, unit or filing place to this one's
+    assembly (whatever folder or leader name it names)."""
+    if not user:
+        return None
+    open_cases = list_cases(engine, viewer=Principal(user))
     for case in open_cases:
         if case.folder and case.folder == folder:
             return case
@@ -125,7 +142,7 @@ def check_deadlines(engine: Engine, notifier: Any, *, today: dt.date, draft_days
                     default_user: str = "") -> list[tuple[int, str]]:
     """Send the due deadline notifications (each at most once per case); returns (case, kind)."""
     sent = []
-    for case in list_cases(engine):
+    for case in list_cases(engine, viewer=SYSTEM):
         elapsed = case.elapsed(today)
         who = case.user or default_user
         name = f"{case.unit}{case.post}{case.leader}"

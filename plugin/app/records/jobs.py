@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from .owner import Principal, scoped
 from .store import dumps, jobs, loads, now
 
 log = logging.getLogger("handover_dossier.app.records.jobs")
@@ -106,6 +107,8 @@ class JobQueue:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.on_finished: Callable[[Job], None] | None = None
+        #: Turns a failure's text into what users may read (the service removes server paths).
+        self.public_text: Callable[[str], str] = lambda text: text
 
     # -- queueing --------------------------------------------------------------------
     def enqueue(self, kind: str, key: str, payload: dict[str, Any], *, user: str = "", title: str = "") -> tuple[Job, bool]:
@@ -142,13 +145,21 @@ class JobQueue:
             row = c.execute(select(jobs).where(jobs.c.id == job_id)).first()
         return Job.from_row(row) if row else None
 
+    def get_for(self, job_id: int, viewer: Principal) -> Job | None:
+        """The job, when ``viewer`` may see it (None otherwise: other users' jobs do not
+        exist for them, so their ids reveal nothing)."""
+        job = self.get(job_id)
+        return job if job is not None and viewer.can_see(job.user) else None
+
     def get_by_key(self, key: str) -> Job | None:
         with self.engine.connect() as c:
             row = c.execute(select(jobs).where(jobs.c.key == key)).first()
         return Job.from_row(row) if row else None
 
-    def list(self, *, ids: list[int] | None = None, file_ids: list[str] | None = None, limit: int = 50) -> list[Job]:
-        q = select(jobs).order_by(jobs.c.id.desc()).limit(limit)
+    def list(self, *, viewer: Principal, ids: list[int] | None = None, file_ids: list[str] | None = None,
+             limit: int = 50) -> list[Job]:
+        """The newest jobs ``viewer`` may see (see :mod:`.owner`)."""
+        q = scoped(select(jobs).order_by(jobs.c.id.desc()).limit(limit), jobs.c.user, viewer)
         if ids:
             q = q.where(jobs.c.id.in_(ids))
         with self.engine.connect() as c:
@@ -224,6 +235,8 @@ class JobQueue:
             except Exception as exc:  # a bug must not kill the worker; the user still sees a reason
                 log.exception("job %s (%s) crashed", job.id, job.kind)
                 status, error = "failed", f"内部错误（{type(exc).__name__}），详见服务日志"
+        if error:
+            error = self.public_text(error)
         with self.engine.begin() as c:
             c.execute(
                 update(jobs)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 
-from sqlalchemy import select, update
+from sqlalchemy import false, select, update
 from sqlalchemy.engine import Engine
 
 from ...lang.i18n import ui
 from ..appapi import NextcloudClient, NextcloudError
+from .owner import SYSTEM, Principal
 from .store import notifications, now
 
 log = logging.getLogger("handover_dossier.app.records.notify")
@@ -41,10 +42,12 @@ class Notifier:
         self._wake.set()
         return int(res.inserted_primary_key[0])
 
-    def recent(self, limit: int = 20, user: str | None = None) -> list[dict]:
+    def recent(self, limit: int = 20, *, viewer: Principal) -> list[dict]:
+        """The newest notifications addressed to ``viewer`` (notifications are personal:
+        archivists see only their own too; :data:`~.owner.SYSTEM` sees all)."""
         q = select(notifications).order_by(notifications.c.id.desc()).limit(limit)
-        if user:
-            q = q.where(notifications.c.user == user)
+        if viewer is not SYSTEM:
+            q = q.where(notifications.c.user == viewer.user) if viewer.user else q.where(false())
         with self.engine.connect() as c:
             return [dict(r._mapping) for r in c.execute(q)]
 

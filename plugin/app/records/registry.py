@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import and_, delete, exists, false, func, or_, select
 from sqlalchemy.engine import Engine
 
 from ...connectors import ConnectorError
 from ...lang.textnorm import to_simplified, to_traditional
 from ..dms import DMS, norm
+from .owner import Principal, scoped
 from .store import access_log, bundle_categories, bundle_items, bundles, dumps, loads, now
 
 
@@ -103,11 +104,12 @@ def _row(r: Any) -> dict[str, Any]:
     return d
 
 
-def search(engine: Engine, *, text: str = "", leader: str = "", unit: str = "", year: int | None = None,
-           category: str = "", limit: int = 200) -> list[dict[str, Any]]:
-    """Filed bundles matching every given criterion, newest first. ``text`` matches the
-    leader, post, unit, archival code and catalogue titles, in either script."""
-    q = select(bundles).order_by(bundles.c.filed_at.desc(), bundles.c.id.desc()).limit(limit)
+def search(engine: Engine, *, viewer: Principal, text: str = "", leader: str = "", unit: str = "",
+           year: int | None = None, category: str = "", limit: int = 200) -> list[dict[str, Any]]:
+    """Filed bundles ``viewer`` may see matching every given criterion, newest first. ``text``
+    matches the leader, post, unit, archival code and catalogue titles, in either script."""
+    q = scoped(select(bundles).order_by(bundles.c.filed_at.desc(), bundles.c.id.desc()).limit(limit),
+               bundles.c.user, viewer)
 
     def variants(value: str) -> list[str]:
         v = value.strip()
@@ -137,10 +139,11 @@ def search(engine: Engine, *, text: str = "", leader: str = "", unit: str = "", 
         return [_row(r) for r in c.execute(q)]
 
 
-def get(engine: Engine, code: str) -> dict[str, Any] | None:
-    """The newest bundle filed under archival ``code`` (with its catalogue)."""
+def get(engine: Engine, code: str, *, viewer: Principal) -> dict[str, Any] | None:
+    """The newest bundle filed under archival ``code`` that ``viewer`` may see (with its
+    catalogue); None when there is none — another user's bundle does not exist for them."""
     with engine.connect() as c:
-        r = c.execute(select(bundles).where(bundles.c.archival_code == code)
+        r = c.execute(scoped(select(bundles).where(bundles.c.archival_code == code), bundles.c.user, viewer)
                       .order_by(bundles.c.filed_at.desc(), bundles.c.id.desc())).first()
         if r is None:
             return None
@@ -153,9 +156,10 @@ def get(engine: Engine, code: str) -> dict[str, Any] | None:
     return d
 
 
-def count(engine: Engine) -> int:
+def count(engine: Engine, *, viewer: Principal) -> int:
+    """How many filed bundles ``viewer`` may see."""
     with engine.connect() as c:
-        return int(c.execute(select(func.count()).select_from(bundles)).scalar() or 0)
+        return int(c.execute(scoped(select(func.count()).select_from(bundles), bundles.c.user, viewer)).scalar() or 0)
 
 
 # -- access log ----------------------------------------------------------------------------
@@ -165,8 +169,13 @@ def log_access(engine: Engine, who: str, what: str, action: str, result: str, de
                                              detail=detail))
 
 
-def access_entries(engine: Engine, what: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+def access_entries(engine: Engine, what: str | None = None, limit: int = 100, *,
+                   viewer: Principal) -> list[dict[str, Any]]:
+    """Access-log entries, newest first: all of them for an administrator, else only the
+    viewer's own retrievals (the log says who read which leader's records)."""
     q = select(access_log).order_by(access_log.c.id.desc()).limit(limit)
+    if not viewer.admin:
+        q = q.where(access_log.c.who == viewer.user) if viewer.user else q.where(false())
     if what:
         q = q.where(access_log.c.what == what)
     with engine.connect() as c:
@@ -192,16 +201,21 @@ class Fetched:
         return not self.problems
 
 
-def fetch_bundle(engine: Engine, dms: DMS, code: str, out_dir: str | Path, *, who: str, action: str = "fetch") -> Fetched:
-    """Pull the bundle filed under ``code`` back from the DMS into ``out_dir`` and verify it.
+def fetch_bundle(engine: Engine, dms: DMS, code: str, out_dir: str | Path, *, viewer: Principal, who: str,
+                 as_owner: bool = False, action: str = "fetch") -> Fetched:
+    """Pull the bundle filed under ``code`` (one ``viewer`` may see) back from the DMS into
+    ``out_dir`` and verify it.
 
-    The file is handed over (left in ``out_dir``) only when verification passes and its
-    SHA-256 matches the registry; otherwise it is removed and the failure returned. Every
-    call is written to the access log.
+    The DMS is read as the viewer's own user: the app never reads as another user on a
+    request, so an archivist fetching a colleague's bundle needs read access to it in
+    Nextcloud. Only the server-side command line (``as_owner``) reads as the bundle's owner. The file is handed over (left in ``out_dir``) only when its SHA-256
+    matches the registry — checked while it streams in, before anything is unpacked — and
+    verification passes; otherwise it is removed and the failure returned. Every call is
+    written to the access log.
     """
     from ...verify.checks import BundleUnreadable, verify_bundle
 
-    rec = get(engine, code)
+    rec = get(engine, code, viewer=viewer)
     if rec is None:
         log_access(engine, who, code, action, "not-found")
         raise RegistryError(f"登记簿中没有档号为 {code} 的档案包")
@@ -213,13 +227,19 @@ def fetch_bundle(engine: Engine, dms: DMS, code: str, out_dir: str | Path, *, wh
     digest = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as fh:
-            conn = dms.connector(rec["folder"], rec["user"])
+            conn = dms.connector(rec["folder"], rec["user"] if as_owner else viewer.user)
             try:
                 entry = conn.stat(rec["name"])
                 if entry is None:
                     raise RegistryError(f"档案包在 DMS 中已不存在：{dms.describe(rec['folder'] + '/' + rec['name'])}")
+                written = 0
                 with conn.open(entry) as src:
+                    # The registry knows the size: a server that keeps sending is cut off
+                    # at once instead of filling the disk.
                     while chunk := src.read(1 << 20):
+                        written += len(chunk)
+                        if written > int(rec["size"]):
+                            raise RegistryError("取回的档案包大于归档登记的大小（档案包在 DMS 中被替换或改动）")
                         fh.write(chunk)
                         digest.update(chunk)
             finally:
@@ -228,6 +248,12 @@ def fetch_bundle(engine: Engine, dms: DMS, code: str, out_dir: str | Path, *, wh
         tmp.unlink(missing_ok=True)
         log_access(engine, who, code, action, "error", str(exc))
         raise RegistryError(str(exc) if isinstance(exc, RegistryError | ConnectorError) else f"取回失败：{exc}") from exc
+    if digest.hexdigest() != rec["sha256"]:
+        # Not ours: never unpacked or parsed (it may be anything a DMS user put there).
+        tmp.unlink(missing_ok=True)
+        problems = ["SHA-256 与归档登记不一致（档案包在 DMS 中被替换或改动），未解包校验"]
+        log_access(engine, who, code, action, "verify-failed", problems[0])
+        return Fetched(dest, rec, None, problems)
     try:
         report = verify_bundle(tmp)
     except BundleUnreadable as exc:
@@ -235,8 +261,6 @@ def fetch_bundle(engine: Engine, dms: DMS, code: str, out_dir: str | Path, *, wh
         log_access(engine, who, code, action, "verify-failed", str(exc))
         raise RegistryError(f"取回的档案包无法读取：{exc}") from exc
     problems = [f"{f.item or '档案包'}：{f.message}" for f in report.failures]
-    if digest.hexdigest() != rec["sha256"]:
-        problems.insert(0, "SHA-256 与归档登记不一致（档案包在 DMS 中被替换或改动）")
     if problems:
         tmp.unlink(missing_ok=True)
         log_access(engine, who, code, action, "verify-failed", "；".join(problems)[:2000])
