@@ -147,16 +147,20 @@ def from_boxes(boxes: list[Box], page: int, width: float, height: float) -> list
             rows.append([b])
     heights = [max(b.y1 - b.y0 for b in row) for row in rows]
     body_h = _body_height(rows, heights)
-    # The text column: from the leftmost start to the rightmost end of lines in body type
-    # or larger (page headers and footers in small type are left out). A page of a few
-    # short lines (a 版记 page, a cover) falls back on the page's centre line.
-    sized = [row for row, h in zip(rows, heights, strict=True) if h >= body_h * 0.8 and sum(len(b.text) for b in row) >= 2]
-    sized = sized or rows
-    col_left = min(min(b.x0 for b in row) for row in sized)
-    col_right = max(max(b.x1 for b in row) for row in sized)
-    if col_right - col_left < width * 0.55:
-        half = max(width / 2 - col_left, col_right - width / 2, width * 0.37)
-        col_left, col_right = width / 2 - half, width / 2 + half
+    # The text column: from the leftmost start to the rightmost end of the lines in body
+    # type (a title is never wider; page headers, footers and page numbers in small type
+    # are left out). With fewer than three such lines (a cover, a 版记 page, a short scan)
+    # the GB/T 9704 margins of the page (28 mm and 26 mm of 210 mm) stand in.
+    body = [row for row, h in zip(rows, heights, strict=True)
+            if abs(h - body_h) <= body_h * 0.2 and sum(len(b.text) for b in row) >= 8]
+    page_left, page_right = width * 0.133, width * 0.876
+    if len(body) >= 3:
+        col_left = min(min(b.x0 for b in row) for row in body)
+        col_right = max(max(b.x1 for b in row) for row in body)
+        if col_right - col_left < width * 0.55:
+            col_left, col_right = min(col_left, page_left), max(col_right, page_right)
+    else:
+        col_left, col_right = page_left, page_right
     mid = (col_left + col_right) / 2
     char = body_h or (col_right - col_left) / 28
     out: list[Line] = []
@@ -175,7 +179,7 @@ def from_boxes(boxes: list[Box], page: int, width: float, height: float) -> list
         indent = (x0 - col_left) / char
         right = (col_right - x1) / char
         centre = (x0 + x1) / 2
-        if indent > 0.8 and right > 0.3 and abs(indent - right) <= max(1.5, 0.15 * (indent + right)) \
+        if indent > 1.0 and right > 1.0 and abs(indent - right) <= max(1.5, 0.15 * (indent + right)) \
                 and abs(centre - mid) <= max(char * 1.5, (col_right - col_left) * 0.05):
             align = "center"
         elif indent > 3 and right < 6 and centre > mid:
@@ -191,9 +195,15 @@ def from_boxes(boxes: list[Box], page: int, width: float, height: float) -> list
 
 
 def _body_height(rows: list[list[Box]], heights: list[float]) -> float:
-    """The height of body type: the most common line height, weighted by characters."""
-    weights: dict[float, int] = {}
-    for row, h in zip(rows, heights, strict=True):
-        key = round(h, 0)
-        weights[key] = weights.get(key, 0) + sum(len(b.text) for b in row)
-    return max(weights, key=weights.get) if weights else 0.0
+    """The height of body type: the median line height, weighted by characters (OCR
+    boxes vary by a few pixels with the ink of each line; PDF sizes are exact)."""
+    weighted = sorted((h, sum(len(b.text) for b in row)) for row, h in zip(rows, heights, strict=True))
+    total = sum(n for _, n in weighted)
+    if not total:
+        return heights[0] if heights else 0.0
+    acc = 0
+    for h, n in weighted:
+        acc += n
+        if acc >= total / 2:
+            return h
+    return weighted[-1][0]

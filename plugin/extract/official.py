@@ -17,7 +17,7 @@ _CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "０": 0, "一": 1
               "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 _DOC_NUMBER = re.compile(
-    r"([\u4e00-\u9fffA-Za-z]{1,16})\s*[〔\[［【(（]\s*((?:19|20)\d{2})\s*[〕\]］】)）]\s*第?\s*(\d{1,5})\s*[号號]"
+    r"([\u4e00-\u9fffA-Za-z]{1,16})\s*[:：.·、]?\s*[〔\[［【(（]\s*((?:19|20)\d{2})\s*[〕\]］】)）]\s*第?\s*(\d{1,5})\s*[号號]"
 )
 _DATE_ARABIC = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _DATE_CN = re.compile(r"([〇○零一二三四五六七八九ＯO０]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月\s*([一二三四五六七八九十]{1,3})\s*日")
@@ -297,7 +297,7 @@ _PAGE_NO = re.compile(r"^[-—–－一\s]*[0-9０-９]{1,3}[-—–－一\s]*$|
 _SUBTITLE = re.compile(r"^(?:——|──|—|－－|--|―+|─+)\s*\S")
 _DATE_CHARS = r"[0-9０-９〇○零一二三四五六七八九十ＯOo]"
 _DATE_ONLY = re.compile(
-    rf"^[（(]?\s*(?:{_DATE_CHARS}\s*){{4}}\s*年\s*(?:{_DATE_CHARS}\s*){{1,3}}\s*月\s*(?:{_DATE_CHARS}\s*){{1,3}}\s*[日曰]\s*[）)]?$"
+    rf"^[（(]?\s*(?:{_DATE_CHARS}\s*){{3,4}}\s*年\s*(?:{_DATE_CHARS}\s*){{1,3}}\s*月\s*(?:{_DATE_CHARS}\s*){{1,3}}\s*[日曰]\s*[）)]?$"
     r"|^[（(]?\s*(?:19|20)\d{2}\s*[-./]\s*\d{1,2}\s*[-./]\s*\d{1,2}\s*[）)]?$"
 )
 _SALUTATION = re.compile(r"[:：]$")
@@ -335,6 +335,8 @@ def parse_date(text: str) -> str:
     m = re.fullmatch(r"((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日", t)
     if m:
         return _valid(int(m.group(1)), int(m.group(2)), int(m.group(3))) or ""
+    # OCR drops the small 〇 of a year in Chinese numerals: 二一六年 is 二〇一六年
+    t = re.sub(r"^二([一二])([〇○零一二三四五六七八九])年", r"二〇\1\2年", t)
     m = re.fullmatch(r"([〇○零一二三四五六七八九0-9]{4})年([一二三四五六七八九十0-9]{1,3})月([一二三四五六七八九十0-9]{1,3})日", t)
     if m:
         def num(s: str) -> int:
@@ -353,7 +355,8 @@ def parse_date(text: str) -> str:
 def _date_in(text: str) -> tuple[str, int, int] | None:
     """The first full date inside a line: (iso, start, end) in the space-free text."""
     t = _nospace(text).translate(_FULLWIDTH).replace("曰", "日")
-    for m in re.finditer(r"(?:19|20)\d{2}年\d{1,2}月\d{1,2}日|[〇○零一二三四五六七八九OＯ]{4}年[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日", t):
+    for m in re.finditer(r"(?:19|20)\d{2}年\d{1,2}月\d{1,2}日|[〇○零一二三四五六七八九OＯ]{4}年[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日"
+                         r"|二[一二][〇○零一二三四五六七八九]年[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日", t):
         iso = parse_date(m.group(0))
         if iso:
             return iso, m.start(), m.end()

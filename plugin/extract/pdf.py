@@ -152,11 +152,12 @@ def _run_box(run: list, size: float, base: float, height: float, red: bool, bold
 
 
 def _ocr_into(out: Extracted, path: Path, limits: Limits) -> None:
-    """A PDF without a text layer is a scan: read its first pages with OCR, or flag it."""
+    """A PDF without a text layer is a scan: read its first and last page with OCR (the
+    layout reader then reads the recognised lines as it reads a text PDF), or flag it."""
     from .ocr import OcrUnavailable, ocr_pdf
 
     try:
-        text = ocr_pdf(path, limits)
+        res = ocr_pdf(path, limits)
     except OcrUnavailable as exc:
         out.needs_review = True
         out.notes.append(f"PDF 无文字层（扫描件），{exc.reason}，按文件名归类")
@@ -165,15 +166,13 @@ def _ocr_into(out: Extracted, path: Path, limits: Limits) -> None:
         out.needs_review = True
         out.notes.append(f"PDF 无文字层（扫描件），页面无法渲染（{type(exc).__name__}），按文件名归类")
         return
-    if len(text.strip()) < 10:
+    if len(res.text.strip()) < 10:
         out.needs_review = True
         out.notes.append("PDF 无文字层（扫描件），文字识别未得到文字，按文件名归类")
         return
-    out.text = text[: limits.max_chars]
-    pages = min(out.pages or 1, limits.ocr_pages)
-    where = f"前 {pages} 页" if pages > 1 else "首页"
-    if limits.ocr_top < 1.0:
-        where += "上部"
+    out.text = res.text[: limits.max_chars]
+    out.layout = res.layout
+    where = "首页和末页" if len(res.pages) > 1 else "全页"
     out.notes.append(f"扫描件，已对{where}做文字识别（OCR）")
 
 
