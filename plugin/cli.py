@@ -72,12 +72,14 @@ def cmd_assemble(args: argparse.Namespace) -> int:
         problem = _check_date(value, flag)
         if problem:
             return _fail(problem, 2)
+    from .extract.corrections import FieldCorrections
     from .extract.passwords import Passwords
 
     try:
         inventory = load_inventory(args.inventory) if args.inventory else default_inventory()
         mapping = Mapping.load(args.mapping, inventory) if args.mapping else None
         passwords = Passwords.load(args.passwords) if args.passwords else None
+        corrections = FieldCorrections.load(args.fields) if args.fields else None
     except (InventoryError, ValueError, OSError) as exc:
         return _fail(str(exc), 2)
     out = Path(args.output)
@@ -95,6 +97,7 @@ def cmd_assemble(args: argparse.Namespace) -> int:
             only_term=args.only_term,
             reuse=not args.rebuild,
             passwords=passwords,
+            corrections=corrections,
         )
     except AssembleError as exc:
         return _fail(str(exc))
@@ -422,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_meta(p)
     p.add_argument("--inventory", help="自定义清单文件（TOML）")
     p.add_argument("--mapping", help="人工归类映射文件（CSV：路径,类目代码）")
+    p.add_argument("--fields", help="著录项更正文件（CSV：路径,题名,责任者,日期,文号,密级,页数；默认读来源根目录的 dossier-fields.csv）")
     p.add_argument("--passwords", help="加密 PDF 的密码文件（CSV：路径,密码；默认读取来源根目录的 dossier-passwords.csv）")
     p.add_argument("--workers", type=int, default=None, help="读取文档的进程数（默认按 CPU 核数）")
     p.add_argument("--file-to", help="生成后归档到此文件夹或地址（本地文件夹、WebDAV 或 Nextcloud 地址）")

@@ -42,6 +42,8 @@ from .classify.overrides import MAPPING_NAME
 from .classify.year import document_year as classify_year
 from .connectors import Connector, ConnectorError, DocumentUnavailable, Entry, open_connector
 from .extract import Extracted, ExtractionError, Limits, screen_name
+from .extract.corrections import FIELDS_NAME, CorrectionError, FieldCorrections, corrections_from_tags
+from .extract.corrections import apply as apply_corrections
 from .extract.passwords import PASSWORDS_NAME, PasswordFileError, Passwords
 from .extract.pdf import decrypt_pdf
 from .hashing import digest_file
@@ -138,6 +140,7 @@ def assemble(
     reuse: bool = True,
     extract_cache: bool = True,
     passwords: Passwords | None = None,
+    corrections: FieldCorrections | None = None,
 ) -> AssembleResult:
     """Build a bundle from ``source`` (folder path, URL or connector) into ``out``.
 
@@ -148,6 +151,8 @@ def assemble(
     ``extract_cache``: take unchanged documents' extraction results from the cache.
     ``passwords``: passwords of encrypted PDFs (default: ``dossier-passwords.csv`` at the
     source root, see :mod:`.extract.passwords`); such documents are kept decrypted.
+    ``corrections``: the archivist's corrections of catalogue fields, laid over those of
+    ``dossier-fields.csv`` at the source root (see :mod:`.extract.corrections`).
     """
     meta = meta or BundleMeta()
     inventory = inventory or default_inventory()
@@ -177,7 +182,9 @@ def assemble(
     explicit_passwords = passwords is not None
     if passwords is None:
         passwords = _sidecar_passwords(connector, listed)
-    entries = [e for e in listed if e.path not in (MAPPING_NAME, PASSWORDS_NAME)]
+    sidecar_fields = _sidecar_fields(connector, listed)
+    fixes = sidecar_fields.merged(corrections) if corrections is not None else sidecar_fields
+    entries = [e for e in listed if e.path not in (MAPPING_NAME, PASSWORDS_NAME, FIELDS_NAME)]
     if not entries:
         within = f"（按修改时间筛选任期 {term[0]} 至 {term[1]} 内的文件后）" if term else ""
         raise AssembleError(f"来源中没有任何文件{within}：{connector.display_url}")
@@ -188,7 +195,8 @@ def assemble(
         if reuse and classifier is None:
             fp = fingerprint(source=connector.display_url, entries=listed, meta=meta, inventory=inventory,
                              mapping=mapping if explicit_mapping else None, limits=limits,
-                             options={"only_term": only_term, **_passwords_option(passwords, explicit_passwords)},
+                             options={"only_term": only_term, **_passwords_option(passwords, explicit_passwords),
+                                      "corrections": corrections.entries if corrections is not None else {}},
                              output=output_settings())
             kept = guard.current(fp)
             if kept is not None:
@@ -197,7 +205,7 @@ def assemble(
             result = _run(connector, entries, out, meta=meta, inventory=inventory, mapping=mapping,
                           classifier=classifier, workers=workers, fetch_threads=fetch_threads, limits=limits,
                           progress=progress, cache=cache, extract_cache=extract_cache, created=created,
-                          timings=timings, passwords=passwords, workdir=Path(workdir))
+                          timings=timings, passwords=passwords, workdir=Path(workdir), corrections=fixes)
         guard.record(fp, result.bundle.sha256)
     timings["total"] = time.perf_counter() - started
     result.stage_seconds = {k: round(v, 3) for k, v in timings.items()}
@@ -234,7 +242,8 @@ _DONE = object()
 def _run(connector: Connector, entries: list[Entry], out: Path, *, meta: BundleMeta, inventory: Inventory,
          mapping: Mapping, classifier: Classifier | None, workers: int | None, fetch_threads: int, limits: Limits,
          progress: Progress, cache: Path | None, extract_cache: bool, created, timings: dict[str, float],
-         passwords: Passwords | None = None, workdir: Path | None = None) -> AssembleResult:
+         passwords: Passwords | None = None, workdir: Path | None = None,
+         corrections: FieldCorrections | None = None) -> AssembleResult:
     exceptions: list[ExceptionRow] = []
     to_fetch: list[Entry] = []
     for e in entries:
@@ -315,7 +324,7 @@ def _run(connector: Connector, entries: list[Entry], out: Path, *, meta: BundleM
                 classify_seconds += time.perf_counter() - t
             rec.decision = decision
             rec.ex_needs_review = result.needs_review
-            rec.item = _item(f, result, decision, meta)
+            rec.item = _item(f, result, decision, meta, corrections)
         progress.advance("classify")
 
     fetching = True
@@ -441,9 +450,10 @@ def _review_and_reason(decision: Classification, ex_needs_review: bool, notes: l
     return needs_review, reason
 
 
-def _item(f: Fetched, ex: Extracted, decision: Classification, meta: BundleMeta) -> Item:
+def _item(f: Fetched, ex: Extracted, decision: Classification, meta: BundleMeta,
+          corrections: FieldCorrections | None = None) -> Item:
     needs_review, reason = _review_and_reason(decision, ex.needs_review, ex.notes)
-    return Item(
+    item = Item(
         code=decision.code,
         category=decision.category,
         title=ex.title,
@@ -466,6 +476,31 @@ def _item(f: Fetched, ex: Extracted, decision: Classification, meta: BundleMeta)
         notes=[*([f.note] if f.note else []), *ex.notes],
         fields=dict(ex.fields),
     )
+    return _corrected(item, f.entry.tags, corrections)
+
+
+def _corrected(item: Item, tags: tuple[str, ...], corrections: FieldCorrections | None) -> Item:
+    """The archivist's field corrections laid over what was read: the sidecar's (or the web
+    form's), then the DMS tags' (a tag on the file itself wins)."""
+    fields = item.fields
+    if corrections is not None and (fixes := corrections.lookup(item.source)):
+        fields = apply_corrections(fields, fixes, corrections.origin or FIELDS_NAME)
+    for key, (value, tag) in corrections_from_tags(tags).items():
+        fields = apply_corrections(fields, {key: value}, f"文件标签“{tag}”")
+    if fields is item.fields:
+        return item
+    item.fields = fields
+    for key in ("title", "responsible", "date", "doc_number", "secrecy"):
+        if (fields.get(key) or {}).get("part") == "人工更正":
+            setattr(item, key, fields[key]["value"])
+            if key == "title":
+                item.title_composed = False
+    pages = (fields.get("pages") or {})
+    if pages.get("part") == "人工更正":
+        item.pages = int(pages["value"]) if pages.get("value") else None
+    if (fields.get("date") or {}).get("part") == "人工更正" and item.date:
+        item.year = item.date[:4]
+    return item
 
 
 def _picklable(obj: object) -> bool:
@@ -486,6 +521,18 @@ def _sidecar_mapping(connector: Connector, entries: list[Entry], inventory: Inve
             except ValueError as exc:
                 raise AssembleError(str(exc)) from exc
     return Mapping()
+
+
+def _sidecar_fields(connector: Connector, entries: list[Entry]) -> FieldCorrections:
+    for e in entries:
+        if e.path == FIELDS_NAME:
+            with connector.open(e) as f:
+                data = f.read(4 << 20).decode("utf-8-sig", errors="replace")
+            try:
+                return FieldCorrections.parse(data, origin=e.path)
+            except CorrectionError as exc:
+                raise AssembleError(str(exc)) from exc
+    return FieldCorrections()
 
 
 def _sidecar_passwords(connector: Connector, entries: list[Entry]) -> Passwords:
