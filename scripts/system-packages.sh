@@ -3,10 +3,11 @@
 # Safe to run repeatedly: it only calls apt-get when something is absent.
 #   LibreOffice (legacy .doc/.xls conversion, PDF rendering of catalogues), Tesseract with
 #   Simplified and Traditional Chinese (OCR), Redis (scale-out tests), rclone (benchmark
-#   baseline), Chromium + driver (browser tests), poppler-utils (pdftoppm), CJK fonts.
+#   baseline), Chromium + driver (browser tests), poppler-utils (pdftoppm), CJK fonts, and the
+#   shared libraries OpenCV (pulled in by RapidOCR, the OCR recogniser) loads: libGL, GLib.
 set -euo pipefail
 PKGS=(libreoffice-writer-nogui libreoffice-calc-nogui fonts-noto-cjk tesseract-ocr tesseract-ocr-chi-sim
-      tesseract-ocr-chi-tra redis-server rclone poppler-utils chromium chromium-driver)
+      tesseract-ocr-chi-tra redis-server rclone poppler-utils chromium chromium-driver libgl1 libglib2.0-0)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 from handover_dossier.bundle.assemble import BundleMeta, Item
-from handover_dossier.extract.corrections import CorrectionError, FieldCorrections, corrections_from_tags, normalise
+from handover_dossier.extract.corrections import (
+    CorrectionError,
+    FieldCorrections,
+    corrections_from_tags,
+    normalise,
+)
 from handover_dossier.pipeline import _corrected, assemble
 from handover_dossier.samplecorpus.docgen import write_docx, write_txt
 

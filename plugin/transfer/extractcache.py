@@ -46,7 +46,8 @@ ENTRY_VERSION = 1
 UNCACHED_KINDS = frozenset({"timeout"})
 
 #: Libraries whose version changes what a reader returns.
-_LIBRARIES = ("pypdfium2", "pypdf", "python-docx", "openpyxl", "lxml", "charset-normalizer", "opencc", "Pillow")
+_LIBRARIES = ("pypdfium2", "pypdf", "python-docx", "openpyxl", "lxml", "charset-normalizer", "opencc", "Pillow",
+              "rapidocr-onnxruntime", "onnxruntime")
 
 
 def _classifier_text_chars() -> int:
