@@ -256,14 +256,44 @@ def test_image_is_read_with_ocr(tmp_path: Path) -> None:
     assert "工作总结" in ex.text
 
 
-def test_scan_without_tesseract_stays_an_item_for_review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DOSSIER_TESSERACT", "")  # as on a machine without tesseract-ocr
+def test_scan_without_any_ocr_engine_stays_an_item_for_review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOSSIER_TESSERACT", "")  # as on a machine without tesseract-ocr ...
+    monkeypatch.setenv("DOSSIER_RAPIDOCR", "0")  # ... and without RapidOCR
     p = _scanned_pdf(tmp_path / "2023年工作总结.pdf")
     ex = extract_document(p, p.name)
     assert ex.needs_review
     assert ex.text == ""
-    assert any("未安装 Tesseract" in n for n in ex.notes)
+    assert any("未安装文字识别引擎" in n for n in ex.notes)
     assert ex.title == "2023年工作总结"  # from the name, for classification by name
+
+
+@pytest.mark.parametrize("engine", ["rapidocr", "tesseract"])
+def test_each_recogniser_reads_a_scan_and_the_other_is_the_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    engine: str) -> None:
+    from handover_dossier.extract.ocr import ocr_pdf
+
+    p = _scanned_pdf(tmp_path / "扫描件0002.pdf")
+    monkeypatch.setenv("DOSSIER_OCR", engine)
+    res = ocr_pdf(p, Limits())
+    assert res.engine == engine and "工作总结" in res.text
+    # the chosen recogniser missing: the other one reads it
+    if engine == "rapidocr":
+        monkeypatch.setenv("DOSSIER_RAPIDOCR", "0")
+    else:
+        monkeypatch.setenv("DOSSIER_TESSERACT", "")
+    other = ocr_pdf(p, Limits())
+    assert other.engine != engine and "工作总结" in other.text
+
+
+def test_a_rotated_scan_is_turned_straight(tmp_path: Path) -> None:
+    from handover_dossier.extract.ocr import ocr_image
+
+    img = _scan_image(SCAN_LINES).rotate(-1.6, expand=True, fillcolor=255)
+    p = tmp_path / "IMG_0002.png"
+    img.save(p)
+    res = ocr_image(p, Limits())
+    assert 1.3 <= abs(res.angles[0]) <= 1.9
+    assert "取得了明显成效" in res.text
 
 
 def test_ocr_text_cleanup() -> None:
@@ -340,10 +370,11 @@ def test_doc_without_libreoffice_names_the_tool(legacy_doc: Path, monkeypatch: p
     assert "LibreOffice" in err.value.reason
 
 
-def test_scan_without_tesseract_in_a_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scan_without_ocr_in_a_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from handover_dossier.pipeline import assemble
 
     monkeypatch.setenv("DOSSIER_TESSERACT", "")
+    monkeypatch.setenv("DOSSIER_RAPIDOCR", "0")
     src = tmp_path / "src"
     src.mkdir()
     _scanned_pdf(src / "2023年度部门决算.pdf")
@@ -352,7 +383,7 @@ def test_scan_without_tesseract_in_a_run(tmp_path: Path, monkeypatch: pytest.Mon
     scan = items["2023年度部门决算.pdf"]
     assert scan["code"] == "C6"  # by its name
     assert scan["needs_review"] is True
-    assert "未安装 Tesseract" in scan["reason"]
+    assert "未安装文字识别引擎" in scan["reason"]
     assert items["交接书.txt"]["needs_review"] is False
 
 

@@ -63,6 +63,14 @@ _POSTS = {"gov": ["县长", "副县长", "常务副县长"], "dep": ["局长", "
 _MEETINGS = ["全县经济工作会议", "全县安全生产工作会议", "全县农业农村工作会议", "全县教育工作会议", "全县财政工作会议", "全县优化营商环境大会",
              "全县党风廉政建设工作会议", "全县防汛抗旱工作会议", "全系统半年工作推进会", "全县项目建设观摩会", "全县乡村振兴工作推进会"]
 
+#: What a document of each code is called when its held-out text has no title of its own.
+CODE_TITLES = {
+    "A1": "机构设置和职能配置情况", "A3": "工作运转情况", "B1": "任期目标完成情况", "B2": "存在的问题和注意事项",
+    "C1": "{year}年工作计划", "C2": "{year}年工作总结", "C4": "工作经验材料", "C5": "{year}年财政经济指标完成情况",
+    "C6": "{year}年度财务收支情况", "D1": "预算外资金管理情况", "D2": "账外资金清理情况", "D3": "债权债务情况",
+    "D4": "固定资产管理情况", "E1": "未尽事宜", "F1": "有关事项", "P1": "任期经济责任审计情况",
+}
+
 # GB/T 9704 kinds -> the heldout codes whose bodies fit them
 _KIND_CODES = {
     "notice": ["A1", "A3", "B1", "C1", "D3", "E1", "F1"],
@@ -181,7 +189,8 @@ def _split_title(rng: random.Random, title: str) -> list[str]:
     for delta in range(0, 8):
         for c in (cut + delta, cut - delta):
             if 6 <= c <= len(title) - 4 and title.count("《", 0, c) == title.count("》", 0, c) \
-                    and title.count("（", 0, c) == title.count("）", 0, c):
+                    and title.count("（", 0, c) == title.count("）", 0, c) \
+                    and not (title[c - 1].isascii() and title[c].isascii()) and title[c] not in "年月日号》）的":
                 parts = [title[:c], title[c:]]
                 if len(parts[1]) > 24 and rng.random() < 0.5:  # three lines (菱形)
                     return [parts[0], *_split_title(rng, parts[1])]
@@ -225,8 +234,15 @@ def make_doc(rng: random.Random, kind: str, bodies: dict[str, list]) -> Doc:
             d.signer = _person(rng)
         # the title
         if kind == "promulgate":
-            plan = core if re.search(r"(计划|要点|方案|办法|规定|制度|规则|细则)$", core or "") else \
-                f"{doc_year}年{rng.choice(['重点工作任务分工方案', '工作要点', '工作实施方案', '工作计划'])}"
+            # the attachment is the held-out document itself, under its own title, so that
+            # title and content agree with the code
+            if re.search(r"(计划|要点|方案|办法|规定|制度|规则|细则|责任书)$", core or ""):
+                plan = core
+            elif src_title:
+                plan = src_title
+            else:
+                plan = f"{doc_year}年{rng.choice(['重点工作任务分工方案', '工作要点', '工作实施方案', '工作计划'])}" \
+                    if code == "C1" else f"{organ}{rng.choice(['工作规则', '管理办法', '实施方案'])}"
             title = f"{organs[0] if rng.random() < 0.6 else ''}关于印发《{plan}》的通知"
             d.annex_title = plan
             d.annex_body = src_body
@@ -245,7 +261,7 @@ def make_doc(rng: random.Random, kind: str, bodies: dict[str, list]) -> Doc:
                 title = f"关于{re.sub(r'^关于', '', core)}的{wenzhong}"
                 title = re.sub(r"的(通知|报告|意见)的(通知|报告)$", r"的\1", title)
             else:
-                title = f"关于{doc_year}年有关工作情况的{wenzhong}"
+                title = f"关于{CODE_TITLES.get(code, '{year}年有关工作情况').format(year=doc_year)}的{wenzhong}"
             if rng.random() < 0.4 and kind != "joint":
                 title = organs[0] + title
             d.body = src_body
@@ -315,9 +331,7 @@ def make_doc(rng: random.Random, kind: str, bodies: dict[str, list]) -> Doc:
         labels_title = title
         d.labels_date_iso = when.isoformat()  # type: ignore[attr-defined]
     else:  # plain report: no 版头
-        title = src_title or f"{organ}{doc_year}年工作情况报告"
-        if not src_title and code == "C4":
-            title = f"{organ}工作经验材料"
+        title = src_title or f"{organ}{CODE_TITLES.get(code, '工作情况报告').format(year=doc_year)}"
         d.title_lines = _split_title(rng, title)
         labels_title = title
         d.body = src_body
@@ -335,6 +349,8 @@ def make_doc(rng: random.Random, kind: str, bodies: dict[str, list]) -> Doc:
             d.signature = []
             d.date = date_text(when, dstyle)
             labels_resp = organ
+    if not labels_title:
+        labels_title = ""
     d.labels = {"题名": labels_title, "责任者": labels_resp, "日期": getattr(d, "labels_date_iso", when.isoformat()),
                 "文号": d.number, "密级": re.sub(r"★.*$", "", d.secrecy)}
     return d
@@ -624,7 +640,8 @@ def write_pdf(d: Doc, out: Path, rng: random.Random) -> int:
     if d.annex_note:
         state["y"] -= line_h
         for k, note in enumerate(d.annex_note):
-            line(note, x=32 if k == 0 else 80)
+            for j, piece in enumerate(wrap_text(note, 16, tw - (32 if k == 0 else 80))):
+                line(piece, x=(32 if k == 0 else 80) + (48 if j else 0))
     if d.signature or d.date:
         state["y"] -= line_h * 1.5
         if d.signature_side_by_side and len(d.signature) > 1:
@@ -718,7 +735,7 @@ def write_xlsx(rng: random.Random, out: Path) -> dict[str, str]:
     organ = _organ(rng, place, "dep")[0]
     year = rng.randint(2018, 2024)
     made = date(year, rng.randint(1, 12), rng.randint(1, 28))
-    kind, code = rng.choice([("固定资产台账", "D4"), ("债权债务明细表", "D3"), ("干部职工花名册", "A2"), ("预算外资金收支情况表", "D1"),
+    kind, code = rng.choice([("固定资产台账", "D4"), ("债权债务明细表", "D3"), ("干部职工花名册", "A2"), ("预算外资金情况表", "D1"),
                              ("财务收支情况表", "C6"), ("任期目标完成情况表", "B1")])
     caption = f"{organ}{kind}"
     if rng.random() < 0.5:
@@ -778,14 +795,14 @@ def scan_pages(pdf: Path, rng: random.Random, dpi: int = 200, color: bool = True
 def save_scan(images: list, out: Path, fmt: str, rng: random.Random) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "pdf":  # image-only PDF, JPEG inside, as copiers make them
-        images[0].save(out, "PDF", resolution=200.0, save_all=True, append_images=images[1:], quality=70)
+        images[0].save(out, "PDF", resolution=150.0, save_all=True, append_images=images[1:], quality=45)
     elif fmt == "tif":  # bilevel CCITT G4, multi-page
         bw = [im.convert("L").point(lambda v: 255 if v > 150 else 0).convert("1") for im in images]
         bw[0].save(out, "TIFF", compression="group4", save_all=True, append_images=bw[1:], dpi=(200, 200))
     elif fmt == "jpg":
-        images[0].save(out, "JPEG", quality=rng.randint(55, 80), dpi=(200, 200))
-    else:
-        images[0].convert("L").save(out, "PNG", optimize=True, dpi=(200, 200))
+        images[0].save(out, "JPEG", quality=rng.randint(40, 65), dpi=(150, 150))
+    else:  # a phone or scanner PNG in 16 grey levels
+        images[0].convert("L").quantize(16).save(out, "PNG", optimize=True, dpi=(150, 150))
 
 
 # --------------------------------------------------------------------------- the set
@@ -872,7 +889,7 @@ def generate(out: Path, n: int = 40, scans: int = 10, seed: int = 15) -> list[di
                 d.body = d.body[:1]
                 d.printed = d.cc = ""
                 pages = write_pdf(d, pdf, rng)
-            images = scan_pages(pdf, rng, color=fmt in ("jpg", "pdf"))
+            images = scan_pages(pdf, rng, dpi=200 if fmt == "tif" else 150, color=fmt in ("jpg", "pdf"))
             name = f"{stem}-扫描.{fmt}"
             save_scan(images[:1] if fmt in ("jpg", "png") else images, out / d.code / name, fmt, rng)
             rows.append({"path": f"{d.code}/{name}", **d.labels, "页数": str(1 if fmt in ("jpg", "png") else pages),

@@ -155,8 +155,9 @@ def from_boxes(boxes: list[Box], page: int, width: float, height: float) -> list
             if abs(h - body_h) <= body_h * 0.2 and sum(len(b.text) for b in row) >= 8]
     page_left, page_right = width * 0.133, width * 0.876
     if len(body) >= 3:
-        col_left = min(min(b.x0 for b in row) for row in body)
-        col_right = max(max(b.x1 for b in row) for row in body)
+        tol = body_h * 0.6
+        col_left = _shared_edge(sorted(min(b.x0 for b in row) for row in body), tol)
+        col_right = -_shared_edge(sorted(-max(b.x1 for b in row) for row in body), tol)
         if col_right - col_left < width * 0.55:
             col_left, col_right = min(col_left, page_left), max(col_right, page_right)
     else:
@@ -179,7 +180,7 @@ def from_boxes(boxes: list[Box], page: int, width: float, height: float) -> list
         indent = (x0 - col_left) / char
         right = (col_right - x1) / char
         centre = (x0 + x1) / 2
-        if indent > 1.0 and right > 1.0 and abs(indent - right) <= max(1.5, 0.15 * (indent + right)) \
+        if indent > 1.0 and right > 1.0 and abs(indent - right) <= max(2.0, 0.2 * (indent + right)) \
                 and abs(centre - mid) <= max(char * 1.5, (col_right - col_left) * 0.05):
             align = "center"
         elif indent > 3 and right < 6 and centre > mid:
@@ -192,6 +193,16 @@ def from_boxes(boxes: list[Box], page: int, width: float, height: float) -> list
                         right=round(right, 2), top=round(row[0].y0 / height, 4) if height else -1,
                         red=any(b.red for b in row), bold=any(b.bold for b in row)))
     return out
+
+
+def _shared_edge(edges: list[float], tol: float) -> float:
+    """The outermost edge (smallest of ``edges``, sorted) that another line shares within
+    ``tol``: full lines of body text end on one edge; one line running over it (a long
+    附件 note, a table row) does not move the column."""
+    for k in range(len(edges) - 1):
+        if edges[k + 1] - edges[k] <= tol:
+            return edges[k]
+    return edges[0]
 
 
 def _body_height(rows: list[list[Box]], heights: list[float]) -> float:

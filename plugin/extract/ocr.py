@@ -124,7 +124,9 @@ def ocr_setup() -> tuple[str, str]:
         try:
             tesseract_setup()
         except OcrUnavailable as exc:
-            raise OcrUnavailable(exc.reason.replace("Tesseract（tesseract-ocr）", "文字识别引擎（RapidOCR 或 Tesseract）")) from exc
+            if tesseract_binary():  # Tesseract is there, its Chinese data is not
+                raise
+            raise OcrUnavailable("未安装文字识别引擎（RapidOCR 或 Tesseract），未做文字识别") from exc
     detail = []
     for e in engines:
         if e == "tesseract":
@@ -145,6 +147,7 @@ def clean_ocr_text(text: str) -> str:
     text = text.replace("\f", "\n")
     text = _SPACE_BETWEEN_CJK.sub("", text)
     text = re.sub(r"(?<=[\u4e00-\u9fff”）])\s*(?:[－\-—–]{2}|一一(?=在))\s*", "——", text)
+    text = re.sub(r"(?<=\d{4})\s*[－\-–~～]\s*(?=\d{4})", "—", text)  # 2022—2024年: a year range
     lines = [ln.strip() for ln in text.splitlines()]
     return "\n".join(ln for ln in lines if ln)
 
@@ -173,7 +176,7 @@ def _ink(a) -> object:
     mf = (sum_all - sb) / np.maximum(wf, 1)
     between = wb * wf * (mb - mf) ** 2
     t = int(np.argmax(between))
-    return a < min(max(t, 60), 200)
+    return a <= min(max(t, 60), 200)
 
 
 def skew_angle(ink, max_degrees: float = 3.0) -> float:
@@ -237,7 +240,7 @@ def clean_ink(ink):
 
 def find_lines(ink) -> list[Segment]:
     """Text lines from the horizontal projection of a straight page; a line is cut where a
-    gap wider than two and a half line heights separates two fields."""
+    gap wider than one and a half line heights (Chinese text has none) separates two fields."""
     import numpy as np
 
     ink = clean_ink(ink)
@@ -265,7 +268,7 @@ def find_lines(ink) -> list[Segment]:
             continue
         if lh > typical * 3.2 and len(cols) > w * 0.8:
             continue  # a block of noise or a picture, not a line
-        gaps = np.flatnonzero(np.diff(cols) > lh * 2.5)
+        gaps = np.flatnonzero(np.diff(cols) > lh * 1.5)
         start = 0
         for g in [*gaps.tolist(), len(cols) - 1]:
             seg = cols[start:g + 1]
@@ -309,7 +312,10 @@ def _rapid_recognizer():
 
 
 def _crop(arr, s: Segment, pad: int = 4):
-    return arr[max(0, s.y0 - pad): s.y1 + pad, max(0, s.x0 - pad): s.x1 + pad]
+    """A line with white around it: a little above and below, half a character on either
+    side (a recogniser tends to drop a last character that touches the edge)."""
+    side = max(pad, (s.y1 - s.y0) // 2)
+    return arr[max(0, s.y0 - pad): s.y1 + pad, max(0, s.x0 - side): s.x1 + side]
 
 
 def _recognise_rapid(pages: list[tuple[object, list[Segment]]], limits: Limits) -> list[list[tuple[str, float]]]:
@@ -399,13 +405,16 @@ def _tesseract_once(binary: str, lang: str, listing: Path, workdir: Path, limits
     return out, (sum(confs) / len(confs) if confs else 0.0)
 
 
-def _recognise_tesseract(pages: list[tuple[object, list[Segment]]], limits: Limits) -> list[list[tuple[str, float]]]:
-    """Tesseract over each page's stacked lines (one call for all pages; the Traditional
-    model again when the Simplified reading is doubtful); each recognised line is given
-    back to the segment whose slot it lies in."""
+def _recognise_tesseract(pages: list[tuple[object, list[Segment]]], limits: Limits, *, traditional_first: bool = False
+                         ) -> list[list[tuple[str, float]]]:
+    """Tesseract over each page's stacked lines (one call for all pages; the other script's
+    model again when the first reading is doubtful); each recognised line is given back to
+    the segment whose slot it lies in."""
     from PIL import Image
 
     binary, langs = tesseract_setup()
+    if traditional_first:
+        langs = "+".join(sorted(langs.split("+"), key=lambda x: x != "chi_tra"))
     with tempfile.TemporaryDirectory(prefix="dossier-ocr-") as tmp:
         work = Path(tmp)
         images, slots_of = [], []
@@ -482,6 +491,8 @@ def ocr_images(images: list[tuple[int, object]], limits: Limits) -> OcrResult:
         except OcrUnavailable as exc:
             last_error = exc
             continue
+        if engine == "rapidocr" and "tesseract" in engines:
+            texts = _traditional_check(pages, texts, limits)
         layout: list[Line] = []
         for (index, arr, segs), recognised in zip(prepared, texts, strict=True):
             boxes = [Box(clean_ocr_text(text), s.x0, s.y0, s.x1, s.y1) for s, (text, conf) in zip(segs, recognised, strict=True)
@@ -492,6 +503,30 @@ def ocr_images(images: list[tuple[int, object]], limits: Limits) -> OcrResult:
         text = "\n".join(ln.text for ln in layout if ln.text != "…")
         return OcrResult(clean_ocr_text(text), layout, engine, [i for i, _, _ in prepared], angles)
     raise last_error or OcrUnavailable("文字识别失败，未做文字识别")
+
+
+#: Mean line confidence (0-1) above which Tesseract's Traditional reading replaces
+#: RapidOCR's on a Traditional-script page (PP-OCR's Chinese model drops and simplifies
+#: some Traditional characters: bench/ocr_engines.py).
+TRADITIONAL_CONFIDENCE = 0.78
+
+
+def _traditional_check(pages: list, texts: list[list[tuple[str, float]]], limits: Limits) -> list[list[tuple[str, float]]]:
+    """A page in Traditional script is read again by Tesseract's Traditional model, which
+    reads it better; its reading is kept when it is confident."""
+    from ..lang.textnorm import looks_traditional
+
+    joined = "".join(t for page in texts for t, _ in page)
+    if not joined or not looks_traditional(joined):
+        return texts
+    try:
+        other = _recognise_tesseract(pages, limits, traditional_first=True)
+    except OcrUnavailable:
+        return texts
+    confs = [c for page in other for t, c in page if t]
+    if confs and sum(confs) / len(confs) >= TRADITIONAL_CONFIDENCE:
+        return other
+    return texts
 
 
 def _page_indexes(n: int) -> list[int]:

@@ -17,7 +17,7 @@ _CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "０": 0, "一": 1
               "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 _DOC_NUMBER = re.compile(
-    r"([\u4e00-\u9fffA-Za-z]{1,16})\s*[:：.·、]?\s*[〔\[［【(（]\s*((?:19|20)\d{2})\s*[〕\]］】)）]\s*第?\s*(\d{1,5})\s*[号號]"
+    r"([\u4e00-\u9fffA-Za-z]{1,16})\s*[:：.·、]?\s*[〔\[［【(（]\s*((?:19|20)\d{2})\s*[〕\]］】)）]\s*[:：.·、]?\s*第?\s*(\d{1,5})\s*[号號]"
 )
 _DATE_ARABIC = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _DATE_CN = re.compile(r"([〇○零一二三四五六七八九ＯO０]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月\s*([一二三四五六七八九十]{1,3})\s*日")
@@ -397,6 +397,15 @@ def _speaker(text: str) -> str:
     return ""
 
 
+def _organ_and_person(key: str) -> str:
+    """The organ of an author line that names an organ and a person (``沂川市应急管理局
+    宋琴娟``, the space lost in OCR): the organ is the 责任者 of a unit's report."""
+    for k in range(len(key) - 2, max(len(key) - 5, 3), -1):
+        if is_organ(key[:k]) and _name_only(key[k:]):
+            return key[:k]
+    return ""
+
+
 def _name_only(text: str) -> str:
     m = _NAME_ONLY.match(_nospace(text))
     if m and m.group("name") not in _NOT_NAMES and not _TITLE_WORDS.search(m.group("name")):
@@ -549,7 +558,8 @@ def _read_head(d: _Doc, fields: dict[str, FieldValue]) -> tuple[int, dict]:
         elif key in ("文件",) and organs:
             last = i
         elif (m := _SUMMARY_MARK.match(key)) and i < 6 and "关于" not in key and head.get("kind") != "纪要" \
-                and (d.big(i, 1.3) or line.red or _next_is(d, i, _ISSUE_NO) or not d.geometry):
+                and (d.big(i, 1.3) or line.red or not d.body_size or _next_is(d, i, _ISSUE_NO)
+                     or (i + 1 < len(d) and bool(_DOC_NUMBER.search(d.keys[i + 1])))):
             head["mark_line"] = i
             head["kind"] = "纪要"
             head["summary_mark"] = key
@@ -573,9 +583,9 @@ def _read_head(d: _Doc, fields: dict[str, FieldValue]) -> tuple[int, dict]:
             head["mark_line"] = head.get("mark_line", i)
             head.setdefault("kind", "函")
             last = i
-        elif head.get("kind") == "纪要" and (dt := _date_in(key)) and is_organ(key[: dt[1]]) and i < 10:
+        elif head.get("kind") == "纪要" and (dt := _date_in(key)) and is_organ(key[: dt[1]].rstrip("：:，,、.·")) and i < 10:
             # 纪要: "榆川县人民政府办公室    2024年3月5日" under the mark
-            head["summary_organ"] = (key[: dt[1]], i)
+            head["summary_organ"] = (key[: dt[1]].rstrip("：:，,、.·"), i)
             fields["date"] = d.field(dt[0], "版头", "印发机关和日期", i, 0.85)
             last = i
         else:
@@ -601,8 +611,19 @@ def _organ_mark(d: _Doc, i: int) -> bool:
     """An organ's name at the top is the 发文机关标志 of a 函 (or of a joint document)
     when it is set large or red, or when a document number follows within two lines;
     otherwise it may be the first line of a title broken after the organ's name."""
-    if d.lines[i].red or d.big(i, 1.3):
+    if d.lines[i].red:
         return True
+    j = i + 1
+    while j < len(d) and j < i + 5 and is_organ(d.keys[j]):
+        j += 1  # organs stacked in a joint 版头
+    if j < len(d) and (d.keys[j].endswith("文件") or bool(_DOC_NUMBER.search(d.keys[j].translate(_FULLWIDTH)))):
+        return True
+    if d.big(i, 1.3):
+        # the mark is set larger than the title under it; a title broken after the organ's
+        # name goes on in type of the same size
+        nxt = d.lines[i + 1] if i + 1 < len(d) else None
+        if nxt is None or not (d.big(i + 1) and nxt.size >= d.lines[i].size * 0.85):
+            return True
     for j in range(i + 1, min(len(d), i + 4)):
         if _DOC_NUMBER.search(d.keys[j].translate(_FULLWIDTH)) and len(d.keys[j]) <= 60 and "关于" not in d.keys[j]:
             return True
@@ -661,7 +682,11 @@ def _read_title(d: _Doc, start: int, end: int, fields: dict[str, FieldValue], he
             ln, pl = d.lines[j], d.lines[prev]
             same = (ln.align == "center" or (ln.align == "justify" and d.big(j))) \
                 and abs(ln.size - pl.size) <= max(0.6, pl.size * 0.08) and ln.bold == pl.bold
-            if not same or _speaker(d.keys[j]) or (is_organ(d.keys[j]) and not _ends_open("".join(d.keys[k] for k in parts))):
+            # a widow of one to three characters ("知") whose box height says little
+            widow = ln.align == "center" and len(d.keys[j]) <= 3 and _ends_open("".join(d.keys[k] for k in parts)) \
+                and ln.size >= pl.size * 0.7
+            if not (same or widow) or _speaker(d.keys[j]) \
+                    or (is_organ(d.keys[j]) and not _ends_open("".join(d.keys[k] for k in parts))):
                 break
             parts.append(j)
             j += 1
@@ -669,7 +694,7 @@ def _read_title(d: _Doc, start: int, end: int, fields: dict[str, FieldValue], he
         # text only: join while the title so far is incomplete and the next line is short
         so_far = "".join(d.keys[k] for k in parts)
         nxt = d.keys[j]
-        if d.geometry and d.lines[j].align not in ("center", ""):
+        if d.geometry and d.lines[j].align not in ("center", "", d.lines[parts[-1]].align):
             break
         if _speaker(nxt) or _name_only(nxt) or (is_organ(nxt) and not _ends_open(so_far)):
             break
@@ -680,6 +705,8 @@ def _read_title(d: _Doc, start: int, end: int, fields: dict[str, FieldValue], he
             continue
         break
     title = "".join(d.keys[k] for k in parts)
+    # the value in the document's own script (the keys are Simplified)
+    own = "".join(d.orig[k] if len(d.orig[k]) == len(d.keys[k]) else d.keys[k] for k in parts)
     # a title is never just an organ's name: that is an author line or a stray 标志
     if is_organ(title) and len(parts) == 1:
         return start - 1
@@ -687,9 +714,11 @@ def _read_title(d: _Doc, start: int, end: int, fields: dict[str, FieldValue], he
     last = parts[-1]
     if last + 1 <= end and _SUBTITLE.match(d.keys[last + 1]) and len(d.keys[last + 1]) <= 60:
         title += "——" + re.sub(r"^[—─－\-―]+", "", d.keys[last + 1])
+        own += "——" + re.sub(r"^[—─－\-―]+", "", d.orig[last + 1])
         last += 1
     confidence = 0.95 if geometric else (0.85 if head.get("mark_line") is not None or _TITLE_WORDS.search(title) else 0.65)
     fields["title"] = d.field(title, "主体", "标题", parts[0], confidence)
+    fields["title"].value = own
     return last
 
 
@@ -727,6 +756,8 @@ def _read_byline(d: _Doc, start: int, end: int, fields: dict[str, FieldValue]) -
                 fields.setdefault("date", d.field(iso, "主体", "标题下日期", i, 0.8))
         elif (organs := _organs(line.strip("（）() "))) and "responsible" not in fields:
             fields["responsible"] = d.field("、".join(organs), "主体", "作者", i, 0.75)
+        elif (author := _organ_and_person(key)) and "responsible" not in fields:
+            fields["responsible"] = d.field(author, "主体", "作者", i, 0.7)
         elif (m := re.match(r"^[（(]?(.{2,30}?)\s+((?:19|20)\d{2}年\d{1,2}月(?:\d{1,2}日)?)[）)]?$", line)) and is_organ(m.group(1)):
             fields.setdefault("responsible", d.field(_nospace(m.group(1)), "主体", "作者", i, 0.75))
         else:
