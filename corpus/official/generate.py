@@ -168,7 +168,8 @@ def _heldout(code: str) -> list[tuple[str, list[str]]]:
         title = ""
         if len(lines[0]) <= 40 and not lines[0].endswith(("。", "；")) and not re.search(r"[，：:\t]", lines[0]):
             title, lines = lines[0], lines[1:]
-        # drop a trailing signature and date: the generator writes its own
+        # the generator writes its own 文号, signature and date
+        lines = [ln for ln in lines if not re.fullmatch(r".{1,12}[〔\[（(]\d{4}[〕\]）)]\d{1,4}号", ln)]
         while lines and (len(lines[-1]) <= 24 and not lines[-1].endswith("。")):
             lines.pop()
         if len(lines) >= 2:
@@ -270,7 +271,8 @@ def make_doc(rng: random.Random, kind: str, bodies: dict[str, list]) -> Doc:
         d.addressee = rng.choice(["各乡镇人民政府，县政府各部门：", "县人民政府：", "各有关单位：", "市财政局：", "各股室、局属各单位：", "县委、县政府："]) \
             if kind != "letter" else rng.choice(["市交通运输局：", "县自然资源局：", "省农业农村厅：", f"{_place(rng)[0]}人民政府办公室："])
         d.signature = organs
-        d.signature_side_by_side = kind == "joint" and rng.random() < 0.5
+        # side by side only when they fit on one line (else one organ a line, as typesetters do)
+        d.signature_side_by_side = kind == "joint" and rng.random() < 0.5 and len("\u3000\u3000".join(organs)) <= 26
         d.date = date_text(when, dstyle)
         labels_resp = "、".join(organs)
         if rng.random() < 0.4:
@@ -644,7 +646,7 @@ def write_pdf(d: Doc, out: Path, rng: random.Random) -> int:
                 line(piece, x=(32 if k == 0 else 80) + (48 if j else 0))
     if d.signature or d.date:
         state["y"] -= line_h * 1.5
-        if d.signature_side_by_side and len(d.signature) > 1:
+        if d.signature_side_by_side and len(d.signature) > 1 and len("\u3000\u3000".join(d.signature)) <= 26:
             line("\u3000\u3000".join(d.signature), align="right", pad=32)
         else:
             for organ in d.signature:

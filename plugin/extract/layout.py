@@ -155,9 +155,11 @@ def from_boxes(boxes: list[Box], page: int, width: float, height: float) -> list
             if abs(h - body_h) <= body_h * 0.2 and sum(len(b.text) for b in row) >= 8]
     page_left, page_right = width * 0.133, width * 0.876
     if len(body) >= 3:
-        tol = body_h * 0.6
-        col_left = _shared_edge(sorted(min(b.x0 for b in row) for row in body), tol)
-        col_right = -_shared_edge(sorted(-max(b.x1 for b in row) for row in body), tol)
+        # lines running into the page's margin (a long note, a wide table) do not count
+        starts = [min(b.x0 for b in row) for row in body]
+        ends = [max(b.x1 for b in row) for row in body]
+        col_left = min((x for x in starts if x >= width * 0.05), default=min(starts))
+        col_right = max((x for x in ends if x <= width * 0.93), default=max(ends))
         if col_right - col_left < width * 0.55:
             col_left, col_right = min(col_left, page_left), max(col_right, page_right)
     else:
@@ -193,16 +195,6 @@ def from_boxes(boxes: list[Box], page: int, width: float, height: float) -> list
                         right=round(right, 2), top=round(row[0].y0 / height, 4) if height else -1,
                         red=any(b.red for b in row), bold=any(b.bold for b in row)))
     return out
-
-
-def _shared_edge(edges: list[float], tol: float) -> float:
-    """The outermost edge (smallest of ``edges``, sorted) that another line shares within
-    ``tol``: full lines of body text end on one edge; one line running over it (a long
-    附件 note, a table row) does not move the column."""
-    for k in range(len(edges) - 1):
-        if edges[k + 1] - edges[k] <= tol:
-            return edges[k]
-    return edges[0]
 
 
 def _body_height(rows: list[list[Box]], heights: list[float]) -> float:

@@ -660,6 +660,12 @@ def _title_line_ok(d: _Doc, i: int) -> bool:
     return not (_ANNEX_NOTE.match(key) or _CC.match(key))
 
 
+def _roughly_centred(line) -> bool:
+    """A line in title type whose margins differ by little (its width, in large type,
+    leaves less than a body character on either side to tell centred from full)."""
+    return line.indent >= 0.3 and line.right >= 0.3 and abs(line.indent - line.right) <= 1.5
+
+
 def _read_title(d: _Doc, start: int, end: int, fields: dict[str, FieldValue], head: dict) -> int:
     """题名: the 标题 — the first title-like line(s) of the 主体, joined when the title is
     broken over lines. Returns the index of its last line (start - 1 when none)."""
@@ -672,7 +678,8 @@ def _read_title(d: _Doc, start: int, end: int, fields: dict[str, FieldValue], he
     parts = [i]
     first = d.lines[i]
     styled = d.big(i) or first.bold or first.style.lower().startswith(("title", "heading", "标题"))
-    geometric = d.geometry and styled and (first.align == "center" or (first.align == "justify" and d.big(i)))
+    geometric = d.geometry and styled and (first.align == "center" or (d.big(i) and (first.align == "justify"
+                                                                                   or _roughly_centred(first))))
     j = i + 1
     while j <= end and len(parts) < 4:
         if not _title_line_ok(d, j):
@@ -680,7 +687,7 @@ def _read_title(d: _Doc, start: int, end: int, fields: dict[str, FieldValue], he
         prev = parts[-1]
         if geometric:
             ln, pl = d.lines[j], d.lines[prev]
-            same = (ln.align == "center" or (ln.align == "justify" and d.big(j))) \
+            same = (ln.align == "center" or (d.big(j) and (ln.align == "justify" or _roughly_centred(ln)))) \
                 and abs(ln.size - pl.size) <= max(0.6, pl.size * 0.08) and ln.bold == pl.bold
             # a widow of one to three characters ("知") whose box height says little
             widow = ln.align == "center" and len(d.keys[j]) <= 3 and _ends_open("".join(d.keys[k] for k in parts)) \
@@ -815,6 +822,8 @@ def _read_signature(d: _Doc, start: int, end: int, fields: dict[str, FieldValue]
     while k >= start and chosen - k <= 5:
         key = d.keys[k]
         found = _organs(d.spaced[k].strip())
+        if found and d.geometry and d.lines[k].align in ("left", "justify") and not d.right(k) and not d.lines[k].table:
+            found = []  # a body line's wrapped end ("财政局"), not a signature
         if d.lines[k].table and "\t" in d.lines[k].text:
             cells = [c for c in d.lines[k].text.split("\t") if c.strip()]
             if cells and all(is_organ(c) for c in cells):
