@@ -24,6 +24,7 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
+from ..runtime.sandbox import safe_environ
 from .base import Extracted, Limits
 
 #: Languages used when installed, in order of preference.
@@ -108,7 +109,8 @@ def _tesseract_once(binary: str, lang: str, listing: Path, workdir: Path, limits
                     ) -> tuple[str, float]:
     """One Tesseract call over all page images: ``(text, mean confidence)``."""
     base = workdir / f"out-{lang}"
-    env = dict(os.environ, OMP_THREAD_LIMIT="1")  # one core per document; workers run in parallel
+    # one core per document (workers run in parallel); no secrets for an external tool
+    env = safe_environ(OMP_THREAD_LIMIT="1")
     cmd = [binary, str(listing), str(base), "-l", lang, "--psm", PSM, "--dpi", str(limits.ocr_dpi), "txt", "tsv"]
     try:
         res = subprocess.run(cmd, capture_output=True, timeout=max(timeout, 1.0), env=env, check=False)
@@ -208,6 +210,11 @@ def ocr_image(path: Path, limits: Limits) -> str:
         Image.MAX_IMAGE_PIXELS = limits.max_pixels * 4  # beyond this Pillow refuses (bomb guard)
         with Image.open(path) as im:
             im.draft("L", (4000, 4000))  # JPEG: decode at reduced size directly
+            # The header gives the size before any pixel is decoded: a 0.9 MB PNG can declare
+            # 17000×17000 (3 GB once decoded). Formats that cannot decode reduced stop here.
+            w, h = im.size
+            if w * h > limits.max_pixels * 2:
+                raise OcrUnavailable(f"图片尺寸过大（{w}×{h} 像素），为防止耗尽内存未解码，未做文字识别")
             im = im.convert("L")
             if im.width * im.height > limits.max_pixels:
                 f = (limits.max_pixels / (im.width * im.height)) ** 0.5

@@ -45,7 +45,7 @@ from ..bundle.ziputil import UTF8_FLAG
 from ..hashing import CHUNK, MultiHasher, sm3_available
 from ..version import __version__
 from .bagit_compat import validate_bag
-from .content import inspect_file
+from .content import check_members
 
 PROPERTIES = {"authenticity": "真实性", "integrity": "完整性", "usability": "可用性", "security": "安全性"}
 SUPPORTED_FORMATS = {"1", "2"}
@@ -665,27 +665,26 @@ def _bundle_metadata(report: VerifyReport, index: dict[str, Any], name: str, bag
 # -- usability and security of the contents -----------------------------------------
 def _contents(report: VerifyReport, members: dict[str, zipfile.ZipInfo], workdir: Path,
               trust_roots: list[Any] | None) -> None:
+    """Usability, active content and signatures of every payload file, parsed in a capped
+    worker process (:func:`.content.check_members`): a hostile member costs at most the
+    cap and the time limit, and becomes a failed check."""
     from .signatures import FAIL as SIG_FAIL
     from .signatures import PASS as SIG_PASS
-    from .signatures import SignatureError, has_signatures, validate_pdf
 
-    for name in sorted(n for n in members if n.startswith("data/")):
-        local = workdir / name
-        if not local.is_file():
-            continue
-        ins = inspect_file(local, name.rsplit("/", 1)[-1])
+    todo = [(workdir / name, name) for name in sorted(n for n in members if n.startswith("data/"))
+            if (workdir / name).is_file()]
+    for _local, name, checked in check_members(todo, trust_roots):
+        ins = checked.inspection
         report.add("usability", "readable", ins.usable, name, ins.usable_note)
         if ins.hazards:
             report.add("security", "active-content", False, name, "；".join(ins.hazards))
         else:
             report.add("security", "active-content", True, name, "无可执行程序、宏或活动内容")
-        if ins.kind == "pdf" and ins.usable and has_signatures(local):
-            try:
-                results = validate_pdf(local, trust_roots)
-            except SignatureError as exc:
-                report.add("authenticity", "signature", False, name, str(exc), path=name)
-                continue
-            for r in results:
+        if checked.signature_error:
+            report.add("authenticity", "signature", False, name, checked.signature_error, path=name)
+            continue
+        if checked.signatures:
+            for r in checked.signatures:
                 label = f"{name}（签名 {r.field}{'，' + r.signer if r.signer else ''}）"
                 report.add("authenticity", "signature", r.status == SIG_PASS, label, r.message,
                            warn=r.status not in (SIG_PASS, SIG_FAIL), path=name)
