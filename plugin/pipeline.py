@@ -15,9 +15,11 @@ at OUT was written keeps that bundle (:mod:`.uptodate`, "已是最新").
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -40,6 +42,9 @@ from .classify.overrides import MAPPING_NAME
 from .classify.year import document_year as classify_year
 from .connectors import Connector, ConnectorError, DocumentUnavailable, Entry, open_connector
 from .extract import Extracted, ExtractionError, Limits, screen_name
+from .extract.passwords import PASSWORDS_NAME, PasswordFileError, Passwords
+from .extract.pdf import decrypt_pdf
+from .hashing import digest_file
 from .inventory import Inventory, default_inventory
 from .runtime.oserrors import os_error_reason
 from .runtime.progress import Progress
@@ -48,6 +53,9 @@ from .transfer.extractcache import ExtractCache
 from .transfer.fetch import Fetched, Fetcher, FetchStats, walk_source
 from .transfer.uptodate import OutputGuard, fingerprint
 from .transfer.workers import Job, Outcome, ReadPool, Task, extract_all
+
+#: Exceptions that are not documents at all (lock files, listing problems): no category.
+UNCLASSIFIED_KINDS = ("not-a-document", "listing")
 
 
 class AssembleError(RuntimeError):
@@ -83,6 +91,8 @@ class AssembleResult:
             "archival_code": idx["bundle"]["archival_code"],
             "summary": idx["summary"],
             "missing": idx["missing"],
+            "unreadable": (idx.get("gaps") or {}).get("unreadable", {}),
+            "generated": (idx.get("gaps") or {}).get("generated", []),
             "findings": (idx.get("gaps") or {}).get("findings", []),
             "renditions": idx.get("renditions", {}),
             "exceptions": idx["exceptions"],
@@ -127,6 +137,7 @@ def assemble(
     only_term: bool = False,
     reuse: bool = True,
     extract_cache: bool = True,
+    passwords: Passwords | None = None,
 ) -> AssembleResult:
     """Build a bundle from ``source`` (folder path, URL or connector) into ``out``.
 
@@ -135,6 +146,8 @@ def assemble(
     ``cache``: the download cache folder (default ``<cache>/fetch``). ``reuse``: keep the
     bundle at ``out`` when it was made from the same inputs (see :mod:`.uptodate`).
     ``extract_cache``: take unchanged documents' extraction results from the cache.
+    ``passwords``: passwords of encrypted PDFs (default: ``dossier-passwords.csv`` at the
+    source root, see :mod:`.extract.passwords`); such documents are kept decrypted.
     """
     meta = meta or BundleMeta()
     inventory = inventory or default_inventory()
@@ -161,7 +174,10 @@ def assemble(
     explicit_mapping = mapping is not None
     if mapping is None:
         mapping = _sidecar_mapping(connector, listed, inventory)
-    entries = [e for e in listed if e.path != MAPPING_NAME]
+    explicit_passwords = passwords is not None
+    if passwords is None:
+        passwords = _sidecar_passwords(connector, listed)
+    entries = [e for e in listed if e.path not in (MAPPING_NAME, PASSWORDS_NAME)]
     if not entries:
         within = f"（按修改时间筛选任期 {term[0]} 至 {term[1]} 内的文件后）" if term else ""
         raise AssembleError(f"来源中没有任何文件{within}：{connector.display_url}")
@@ -172,14 +188,16 @@ def assemble(
         if reuse and classifier is None:
             fp = fingerprint(source=connector.display_url, entries=listed, meta=meta, inventory=inventory,
                              mapping=mapping if explicit_mapping else None, limits=limits,
-                             options={"only_term": only_term}, output=output_settings())
+                             options={"only_term": only_term, **_passwords_option(passwords, explicit_passwords)},
+                             output=output_settings())
             kept = guard.current(fp)
             if kept is not None:
                 return _kept(out, kept, entries, timings, started, progress)
-        result = _run(connector, entries, out, meta=meta, inventory=inventory, mapping=mapping,
-                      classifier=classifier, workers=workers, fetch_threads=fetch_threads, limits=limits,
-                      progress=progress, cache=cache, extract_cache=extract_cache, created=created,
-                      timings=timings)
+        with tempfile.TemporaryDirectory(prefix="dossier-decrypted-") as workdir:
+            result = _run(connector, entries, out, meta=meta, inventory=inventory, mapping=mapping,
+                          classifier=classifier, workers=workers, fetch_threads=fetch_threads, limits=limits,
+                          progress=progress, cache=cache, extract_cache=extract_cache, created=created,
+                          timings=timings, passwords=passwords, workdir=Path(workdir))
         guard.record(fp, result.bundle.sha256)
     timings["total"] = time.perf_counter() - started
     result.stage_seconds = {k: round(v, 3) for k, v in timings.items()}
@@ -215,8 +233,8 @@ _DONE = object()
 
 def _run(connector: Connector, entries: list[Entry], out: Path, *, meta: BundleMeta, inventory: Inventory,
          mapping: Mapping, classifier: Classifier | None, workers: int | None, fetch_threads: int, limits: Limits,
-         progress: Progress, cache: Path | None, extract_cache: bool, created, timings: dict[str, float]
-         ) -> AssembleResult:
+         progress: Progress, cache: Path | None, extract_cache: bool, created, timings: dict[str, float],
+         passwords: Passwords | None = None, workdir: Path | None = None) -> AssembleResult:
     exceptions: list[ExceptionRow] = []
     to_fetch: list[Entry] = []
     for e in entries:
@@ -323,6 +341,13 @@ def _run(connector: Connector, entries: list[Entry], out: Path, *, meta: BundleM
                     progress.advance("extract")
                     progress.advance("classify")
                     continue
+                if passwords and workdir is not None:
+                    got = _decrypted(got, passwords, workdir, len(records))
+                    if isinstance(got, ExceptionRow):
+                        exceptions.append(got)
+                        progress.advance("extract")
+                        progress.advance("classify")
+                        continue
                 records.append(_Record(got))
                 idx = len(records) - 1
                 key = (got.digests["sha256"], got.entry.name)
@@ -357,6 +382,12 @@ def _run(connector: Connector, entries: list[Entry], out: Path, *, meta: BundleM
     xstats["workers"] = pool.workers
 
     items = _follow_first_copies(records, meta)
+    # Documents that exist but could not be read still tell which category they belong to
+    # (by their name): the gap report says 已有但无法读取 instead of 缺少.
+    by_name = getattr(classifier, "category_by_name", None)
+    for ex in exceptions:
+        if by_name is not None and ex.kind not in UNCLASSIFIED_KINDS and not ex.code:
+            ex.code = by_name(ClassifyInput(source=ex.source))
 
     # -- assemble ------------------------------------------------------------------
     t = time.perf_counter()
@@ -432,7 +463,7 @@ def _item(f: Fetched, ex: Extracted, decision: Classification, meta: BundleMeta)
         needs_review=needs_review,
         reason=reason,
         method=decision.method,
-        notes=list(ex.notes),
+        notes=[*([f.note] if f.note else []), *ex.notes],
     )
 
 
@@ -454,6 +485,57 @@ def _sidecar_mapping(connector: Connector, entries: list[Entry], inventory: Inve
             except ValueError as exc:
                 raise AssembleError(str(exc)) from exc
     return Mapping()
+
+
+def _sidecar_passwords(connector: Connector, entries: list[Entry]) -> Passwords:
+    for e in entries:
+        if e.path == PASSWORDS_NAME:
+            with connector.open(e) as f:
+                data = f.read(1 << 20).decode("utf-8-sig", errors="replace")
+            try:
+                return Passwords.parse(data, origin=e.path)
+            except PasswordFileError as exc:
+                raise AssembleError(str(exc)) from exc
+    return Passwords()
+
+
+def _passwords_option(passwords: Passwords | None, explicit: bool) -> dict[str, Any]:
+    """What the up-to-date check records about an explicit passwords file: where it is and
+    its size and time -- never its content (the fingerprint is kept in the cache). A sidecar
+    at the source root is covered by the listing (its etag)."""
+    if not explicit or passwords is None or not passwords.origin:
+        return {}
+    try:
+        st = os.stat(passwords.origin)
+    except OSError:
+        return {"passwords": [passwords.origin]}
+    return {"passwords": [os.path.abspath(passwords.origin), st.st_size, st.st_mtime_ns]}
+
+
+def _decrypted(f: Fetched, passwords: Passwords, workdir: Path, n: int) -> Fetched | ExceptionRow:
+    """The document itself, or -- for an encrypted PDF whose password the archivist gave --
+    a decrypted copy in ``workdir`` with its own digests and a note naming the original's
+    SHA-256. A wrong password makes the document an exception; the password never leaves
+    this function."""
+    password = passwords.lookup(f.entry.path)
+    if password is None:
+        return f
+    try:
+        with open(f.local, "rb") as fh:
+            if fh.read(1024).find(b"%PDF-") < 0:
+                return f  # only PDFs are decrypted; anything else is read as it is
+    except OSError:
+        return f
+    dst = workdir / f"{n:06d}.pdf"
+    try:
+        if not decrypt_pdf(Path(f.local), dst, password):
+            return f
+    except ExtractionError as exc:
+        return ExceptionRow(f.entry.path, exc.reason, kind=exc.kind, size=f.size, sha256=f.digests.get("sha256", ""))
+    digests, size = digest_file(dst, tuple(f.digests))
+    origin = Path(passwords.origin).name if passwords.origin else PASSWORDS_NAME
+    return dataclasses.replace(f, local=dst, digests=digests, size=size, note=(
+        f"原件已加密，已用密码文件（{origin}）中的密码解密后收入；原件 SHA-256：{f.digests.get('sha256', '')}"))
 
 
 __all__ = ["AssembleError", "AssembleResult", "assemble", "default_workers", "document_year"]

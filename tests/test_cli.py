@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -107,3 +108,29 @@ def test_file_command_local(source: Path, tmp_path: Path) -> None:
     assert (dest / "b.zip").read_bytes() == out.read_bytes()
     r = run("file", str(out), str(dest))
     assert r.returncode == 0 and "未重复上传" in r.stdout
+
+
+def test_summary_says_how_many_more_findings_and_counts_like_the_report(source: Path, tmp_path: Path) -> None:
+    """Issue 17 (11): the CLI listed 10 of 18 findings with no word of the rest, and counted
+    differently from the gap report. A 15-year term with two documents has many findings."""
+    from docx import Document
+
+    out = tmp_path / "b.zip"
+    r = run("assemble", str(source), "-o", str(out), "--term-start", "2010-01-01", "--term-end", "2024-12-31")
+    assert r.returncode == 0, r.stderr
+    with zipfile.ZipFile(out) as zf:
+        idx = json.loads(zf.read(next(n for n in zf.namelist() if n.endswith("/data/index.json"))))
+        report = zf.read(next(n for n in zf.namelist() if n.endswith("04-缺项与问题报告.docx")))
+    findings = idx["gaps"]["findings"]
+    n = len(findings)
+    severe = sum(1 for f in findings if f["severity"] == "缺项")
+    problems = sum(1 for f in findings if f["severity"] == "问题")
+    assert n > 10
+    head = f"缺项与问题共 {n} 项（缺项 {severe} 项、问题 {problems} 项）"
+    assert head in r.stdout
+    assert f"…… 另有 {n - 10} 项，见《缺项与问题报告》" in r.stdout
+    assert sum(1 for line in r.stdout.splitlines() if line.startswith("    - [")) == 10
+    text = "\n".join(p.text for p in Document(io.BytesIO(report)).paragraphs)
+    assert f"发现缺项与问题共 {n} 项（缺项 {severe} 项、问题 {problems} 项）" in text
+    lacking = [c for c in idx["missing"] if c not in idx["gaps"]["generated"]]
+    assert "P2" in idx["gaps"]["generated"] and f"没有材料的类目 {len(lacking)} 个：" in r.stdout

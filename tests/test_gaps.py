@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handover_dossier.bundle.gaps import document_years, find_gaps, gap_roles
+from handover_dossier.bundle.gaps import count_text, document_years, find_gaps, gap_roles
 from handover_dossier.inventory import default_inventory, load_inventory
 
 
@@ -129,3 +129,43 @@ def test_one_sided_follows_the_data_not_code(tmp_path: Path) -> None:
     items = [it for it in FULL_TERM if it["code"] != "D4"]
     report = find_gaps(items, inv, "2021-01-04", "2022-12-30")
     assert [f.codes for f in report.findings if f.kind == "one-sided"] == [["D4"]]
+
+
+def test_missing_message_names_the_category_once() -> None:
+    """Issue 17 (11): "缺少“C3 讲话材料”材料" said 材料 twice."""
+    items = [it for it in FULL_TERM if it["code"] not in ("C3", "D4")]
+    report = find_gaps(items, default_inventory(), "2021-01-04", "2022-12-30")
+    messages = {f.codes[0]: f.message for f in report.findings if f.kind == "missing"}
+    assert messages["C3"].startswith("缺少“C3 讲话材料”（应包括：")
+    assert messages["D4"].startswith("缺少“D4 固定资产”（应包括：")
+    assert not any("”材料" in m or "材料材料" in m for m in messages.values())
+
+
+def test_count_text_says_what_it_counts() -> None:
+    """One count for the CLI, the gap report and the reference table: all findings, split by
+    severity (issue 17: the report said 缺项 2 项 where the CLI said 3)."""
+    items = [it for it in FULL_TERM if it["code"] not in ("P1", "D2")]
+    report = find_gaps(items, default_inventory(), "2021-01-04", "2022-12-30")
+    findings = [{"severity": f.severity} for f in report.findings]
+    assert len(findings) == 2 and count_text(findings) == "共 2 项（缺项 1 项、问题 1 项）"
+    assert count_text([]) == "共 0 项"
+
+
+def test_unreadable_documents_are_present_not_missing() -> None:
+    """A category (or a year's summary) whose document exists but cannot be read is
+    reported as 已有但无法读取 with the file, not as missing."""
+    items = [it for it in FULL_TERM if it["code"] not in ("P1", "D3") and it["title"] != "2022年度工作总结"]
+    exceptions = [
+        {"source": "审计/离任审计报告.pdf", "reason": "PDF 已加密", "code": "P1"},
+        {"source": "财务/债权债务明细.xlsx", "reason": "文件已损坏", "code": "D3"},
+        {"source": "总结/2022年度工作总结.pdf", "reason": "PDF 已加密", "code": "C2"},
+        {"source": "杂项/未知.pdf", "reason": "PDF 已加密"},  # no category: stays out of the findings
+    ]
+    report = find_gaps(items, default_inventory(), "2021-01-04", "2022-12-30", exceptions)
+    kinds = _kinds(report)
+    assert ("unreadable", ("P1",), "") in kinds and ("unreadable", ("D3",), "") in kinds
+    assert not any(k in ("no-audit", "one-sided", "missing", "no-summary") for k, _, _ in kinds), kinds
+    audit = next(f for f in report.findings if f.codes == ["P1"])
+    assert "离任（经济责任）审计报告" in audit.message and "已有但无法读取：审计/离任审计报告.pdf（PDF 已加密）" in audit.message
+    assert set(report.unreadable) == {"P1", "D3"} and report.missing == ["D3", "P1"]
+    assert [(y.year, y.conclusion) for y in report.years] == [("2021", "齐全"), ("2022", "工作总结已有但无法读取")]

@@ -140,6 +140,10 @@ class ExceptionRow:
     kind: str = ""
     size: int | None = None
     sha256: str = ""
+    #: The category the document's name (or the archivist's mapping) points to, for a
+    #: document that exists but cannot be read: the gap report then says 已有但无法读取
+    #: instead of calling the category missing.
+    code: str = ""
 
 
 @dataclass
@@ -237,7 +241,8 @@ def build_index(
     counts = Counter(it.code for it in items)
     missing = [c.code for c in inventory if counts.get(c.code, 0) == 0]
     rows = [_item_json(it) for it in items]
-    gaps = find_gaps(rows, inventory, meta.term_start, meta.term_end)
+    exception_rows = [{k: v for k, v in asdict(ex).items() if v not in (None, "")} for ex in exceptions]
+    gaps = find_gaps(rows, inventory, meta.term_start, meta.term_end, exception_rows)
     dates = sorted(it.date for it in items if it.date)
     public = sum(1 for row in rows if is_public(row))
     return {
@@ -275,7 +280,7 @@ def build_index(
             "findings": len(gaps.findings),
         },
         "items": rows,
-        "exceptions": [{k: v for k, v in asdict(ex).items() if v not in (None, "")} for ex in exceptions],
+        "exceptions": exception_rows,
         "missing": missing,
         "gaps": gaps.as_json(),
         **(extra or {}),

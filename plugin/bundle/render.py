@@ -21,6 +21,7 @@ from ..inventory import Inventory
 from ..lang.i18n import ui
 from ..runtime.memtrim import release_memory
 from ..runtime.resources import templates_dir
+from .gaps import count_text, unreadable_text
 from .ziputil import normalize_zip, normalized_info
 
 SECRET_MARKS = ("绝密", "机密", "秘密")
@@ -305,18 +306,22 @@ def bundle_context(index: dict[str, Any], inventory: Inventory) -> dict[str, Any
         counts[it.get("code", "")] = counts.get(it.get("code", ""), 0) + 1
     gaps = index.get("gaps") or {}
     generated = set(gaps.get("generated") or [])
+    unreadable = gaps.get("unreadable") or {}
     categories = []
     for c in inventory:
         n = counts.get(c.code, 0)
         remark = ""
         if not n:
-            remark = "交接书由本档案包生成，签署后归入" if c.code in generated else "缺"
+            remark = ("交接书由本档案包生成，签署后归入" if c.code in generated else
+                      "已有但无法读取" if c.code in unreadable else "缺")
         categories.append({"code": c.code, "name": c.name, "count": n, "remark": remark})
     findings = list(gaps.get("findings") or [])
     one_sided = [f for f in findings if f.get("kind") == "one-sided"]
     missing = list(index.get("missing") or [])
     missing_rows = [
-        {"code": c, "name": inventory.get(c).name, "description": inventory.get(c).description}
+        {"code": c, "name": inventory.get(c).name,
+         "description": (f"已有但无法读取：{unreadable_text(unreadable[c])}" if c in unreadable
+                         else inventory.get(c).description)}
         for c in missing if c in inventory and c not in generated
     ]
     review_items = [it for it in items if it.get("needs_review")]
@@ -338,8 +343,6 @@ def bundle_context(index: dict[str, Any], inventory: Inventory) -> dict[str, Any
     else:
         audit_text = (f"未收入离任（经济责任）审计报告（{audit_codes}）。交接应以审计发现的问题为基础，"
                       "建议取得审计报告后再办理交接，或在交接书中注明审计安排。")
-    n_severe = sum(1 for f in findings if f.get("severity") == "缺项")
-    n_problem = sum(1 for f in findings if f.get("severity") == "问题")
     roles = gaps.get("roles") or {}
     plan_label = "、".join(inventory.get(c).name for c in roles.get("plan", []) if c in inventory) or "工作计划"
     summary_label = "、".join(inventory.get(c).name for c in roles.get("summary", []) if c in inventory) or "工作总结"
@@ -373,8 +376,9 @@ def bundle_context(index: dict[str, Any], inventory: Inventory) -> dict[str, Any
         "missing_rows": missing_rows,
         "years": list(gaps.get("years") or []),
         "gaps": {
-            "summary_text": (f"经对照《{b.get('inventory', {}).get('title') or inventory.title}》检查，共发现缺项 {n_severe} 项、"
-                             f"片面性问题 {n_problem} 项。" if findings else
+            "summary_text": (f"经对照《{b.get('inventory', {}).get('title') or inventory.title}》检查，发现缺项与问题"
+                             f"{count_text(findings)}：“缺项”指清单类目或任期年度缺少材料、没有离任审计报告，"
+                             "“问题”指材料只反映成绩、未反映问题等片面性情况。" if findings else
                              f"经对照《{b.get('inventory', {}).get('title') or inventory.title}》检查，未发现缺项和片面性问题。"),
             "audit_text": audit_text,
             "balance_text": "成绩类材料与问题、债权债务、未尽事宜类材料均有收录。" if gaps.get("positives") else

@@ -95,6 +95,22 @@ class Classifier:
             return self._rules_only(doc, scores)
         return self._combined(doc, scores, model)
 
+    def category_by_name(self, doc: ClassifyInput) -> str:
+        """The category a document that could not be read belongs to, judged by what is
+        known without its content: the archivist's tag or mapping, else a keyword in its
+        file name that points to one category more than any other. '' when nothing says
+        (a guess from folders or the model alone would claim too much)."""
+        tagged = category_from_tags(doc.tags, self.inventory)
+        if tagged:
+            return tagged[0].code
+        mapped = self.mapping.lookup(doc.source)
+        if mapped:
+            return mapped
+        scores = score_rules(ClassifyInput(source=doc.source, tags=doc.tags), self.inventory)
+        top, second = scores[0], scores[1]
+        named = any(ev.startswith("文件名含") for ev in top.evidence)
+        return top.code if named and top.score > second.score else ""
+
     # -- rules and model together ------------------------------------------------------
     def _combined(self, doc: ClassifyInput, scores: list[RuleScore], model) -> Classification:
         inv = self.inventory

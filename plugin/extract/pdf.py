@@ -16,6 +16,9 @@ from pathlib import Path
 
 from .base import Extracted, ExtractionError, Limits
 
+#: Why an encrypted PDF without a (working) password is not read, and how to supply one.
+ENCRYPTED_REASON = "PDF 已加密，需要密码才能打开（可在来源根目录的 dossier-passwords.csv 中按“路径,密码”提供密码）"
+
 
 def read_pdf(path: Path, limits: Limits) -> Extracted:
     import pypdfium2 as pdfium
@@ -25,7 +28,7 @@ def read_pdf(path: Path, limits: Limits) -> Extracted:
     except pdfium.PdfiumError as exc:
         msg = str(exc).lower()
         if "password" in msg:
-            raise ExtractionError("PDF 已加密，需要密码才能打开", kind="encrypted") from exc
+            raise ExtractionError(ENCRYPTED_REASON, kind="encrypted") from exc
         return _read_with_pypdf(path, limits, pdfium_error=str(exc))
     try:
         n = len(doc)
@@ -103,7 +106,7 @@ def _read_with_pypdf(path: Path, limits: Limits, pdfium_error: str) -> Extracted
     try:
         reader = PdfReader(str(path), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise ExtractionError("PDF 已加密，需要密码才能打开", kind="encrypted")
+            raise ExtractionError(ENCRYPTED_REASON, kind="encrypted")
         n = len(reader.pages)
         texts = []
         for page in reader.pages[: limits.max_pages]:
@@ -138,3 +141,30 @@ def _pdfium_reason(message: str) -> str:
         if key in low:
             return reason
     return "文件结构无法识别"
+
+
+def decrypt_pdf(src: Path, dst: Path, password: str) -> bool:
+    """Write an unencrypted copy of the PDF ``src`` to ``dst`` using ``password``: an
+    encrypted file can be neither read nor kept for the long term (DA/T 70 usability), so
+    the bundle keeps the decrypted copy. Returns False (and writes nothing) when ``src`` is
+    not encrypted. Raises :class:`ExtractionError` when the password does not open it.
+    The output is deterministic (pypdf keeps the document's own /ID)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(src), strict=False)
+        if not reader.is_encrypted:
+            return False
+        if not reader.decrypt(password):
+            raise ExtractionError("PDF 已加密，密码文件中为它提供的密码不正确", kind="encrypted")
+        writer = PdfWriter(clone_from=reader)
+        tmp = dst.with_name(dst.name + ".tmp")
+        with open(tmp, "wb") as f:
+            writer.write(f)
+        tmp.replace(dst)
+    except ExtractionError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, RecursionError, AttributeError, NotImplementedError) as exc:
+        raise ExtractionError(f"PDF 已加密，用提供的密码解密失败（{type(exc).__name__}）", kind="encrypted") from exc
+    return True

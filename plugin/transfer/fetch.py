@@ -76,6 +76,9 @@ class Fetched:
     transferred: bool = False
     #: A local document whose digests were known from an earlier run (same file, unchanged).
     digests_cached: bool = False
+    #: Set by the pipeline when ``local`` is a processed copy of the document (a decrypted
+    #: PDF): what was done, for the catalogue's notes.
+    note: str = ""
 
 
 @dataclass
