@@ -331,6 +331,21 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
         checks = len(fetched.report.checks) if fetched.report is not None else 0
         return _json({"ok": fetched.ok, "problems": fetched.problems, "checks": checks}, lang=_lang(request))
 
+    @app.get("/api/v1/drafts")
+    def api_drafts(request: Request) -> JSONResponse:
+        return _json({"drafts": flows.drafts_for(svc, viewer(request))}, lang=_lang(request))
+
+    @app.post("/api/v1/drafts/{draft_id}/confirm")
+    def api_confirm(request: Request, draft_id: str) -> JSONResponse:
+        n = _id(draft_id)
+        try:
+            if n is None:
+                raise flows.ConfirmError("没有这个档案包草稿", 404)
+            job = flows.confirm_draft(svc, n, viewer(request))
+        except flows.ConfirmError as exc:
+            return _json({"error": str(exc)}, exc.status, _lang(request))
+        return _json({"status": "accepted", "job": job.id}, lang=_lang(request))
+
     @app.get("/api/v1/access-log")
     def api_access(request: Request, code: str = "") -> JSONResponse:
         who = viewer(request)
@@ -420,7 +435,10 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
         jobs_ = [] if job and not id_list else svc.queue.list(viewer=who, ids=id_list or None,
                                                               file_ids=_ids(fileIds) or None, limit=30)
         folders = svc.dms.folders() if isinstance(svc.dms, LocalDMS) and not svc.settings.exapp else []
+        may_confirm = who.sees_all or who.admin
+        to_confirm = flows.drafts_for(svc, who, ("confirm",))
         return page(request, "status.html", jobs=jobs_, folders=folders, notes=svc.notifier.recent(10, viewer=who),
+                    to_confirm=to_confirm, may_confirm=may_confirm,
                     job_q=job, file_q=fileIds, webhooks=svc.webhooks, webhook_error=svc.webhook_error,
                     poll_seconds=int(svc.settings.poll_seconds))
 
@@ -444,6 +462,19 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
         job, _ = flows.enqueue_assemble(svc, node, viewer(request).user)
         lang = "&lang=zh-Hant" if _lang(request) == "zh-Hant" else ""
         return RedirectResponse(f"status?job={job.id}{lang}", status_code=303)
+
+    @app.post("/confirm")
+    async def confirm_form(request: Request) -> Response:
+        form = await _form(request)
+        n = _id(form.get("draft", ""))
+        lang = "?lang=zh-Hant" if _lang(request) == "zh-Hant" else ""
+        try:
+            if n is None:
+                raise flows.ConfirmError("没有这个档案包草稿", 404)
+            flows.confirm_draft(svc, n, viewer(request))
+        except flows.ConfirmError as exc:
+            return page(request, "message.html", exc.status, title="无法确认", message=str(exc))
+        return RedirectResponse(f"status{lang}", status_code=303)
 
     @app.get("/cases", response_class=HTMLResponse)
     def cases_page(request: Request, error: str = "") -> HTMLResponse:
