@@ -51,7 +51,7 @@ from .base import (
     join,
     nfc,
 )
-from .credentials import Credentials, redact, resolve
+from .credentials import Credentials, redact, redact_userinfo, resolve
 from .http import RETRY_STATUSES, HttpError, HttpSession, ResponseStream, RetryPolicy, TransferInterrupted
 from .registry import register
 
@@ -607,10 +607,12 @@ def connect_options(url: str, options: dict[str, Any], *, default_user: str = ""
     ``~/.netrc`` or the URL (:func:`.credentials.resolve`); ``DOSSIER_CA_BUNDLE`` sets TLS
     verification when ``verify`` is not given.
     """
-    clean, creds = resolve(url, default_user=default_user)
     options = dict(options)
-    if "credentials" in options:
+    if "credentials" in options:  # the caller decided (the ExApp authenticates with AppAPI headers)
         creds = options.pop("credentials")
+        clean = redact_userinfo(url)
+    else:
+        clean, creds = resolve(url, default_user=default_user)
     if "verify" not in options and os.environ.get("DOSSIER_CA_BUNDLE"):
         options["verify"] = os.environ["DOSSIER_CA_BUNDLE"]
     return clean, {**options, "credentials": creds}

@@ -44,7 +44,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from .webdav_server import folder_url, fresh_loopback_host
+from .webdav_server import DavHosts, folder_url, fresh_loopback_host
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
               "content-length"}
@@ -324,12 +324,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def fault_proxy_factory() -> Iterator[Callable[..., FaultProxy]]:
+def fault_proxy_factory(dav_hosts: DavHosts) -> Iterator[Callable[..., FaultProxy]]:
     proxies: list[FaultProxy] = []
 
     def make(upstream_base: str, rules: list[Rule] | None = None) -> FaultProxy:
         p = FaultProxy(upstream_base, rules)
         proxies.append(p)
+        dav_hosts.add(p.host)  # a relay of the test's own server: its credentials may pass
         return p
 
     yield make
