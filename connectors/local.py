@@ -112,7 +112,9 @@ class LocalConnector(Connector):
     def mkdirs(self, path: str) -> None:
         (self.root / path).mkdir(parents=True, exist_ok=True)
 
-    def put(self, path: str, source: Path, *, overwrite: bool = True, mode: int = 0o644) -> Entry:
+    def put(self, path: str, source: Path, *, overwrite: bool = True, mode: int = 0o600) -> Entry:
+        """Store ``source`` at ``path`` atomically, readable by the owner only (``mode``: a
+        bundle or a draft holds a leader's records)."""
         dest = self.root / path
         dest.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(dest.parent)

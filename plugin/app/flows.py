@@ -143,16 +143,25 @@ def is_folder(node: dict[str, Any]) -> bool:
     return node.get("mime") == FOLDER_MIME or node.get("fileType") == "dir"
 
 
+def folder_segment(value: str) -> str:
+    """A name (leader, unit, post -- typed by a user or read from a document) as ONE folder
+    name: a '/' in it never nests folders or climbs out of the dossier folder."""
+    text = "".join(c for c in str(value) if c >= " " and c != "\x7f")
+    text = text.replace("/", "／").replace("\\", "＼").strip()
+    return "＿" if text in (".", "..") else text
+
+
 def handover_path(settings: Any, source: str, meta: BundleMeta) -> str:
     parent, name = split(source)
-    return norm(settings.handover_folder.format(parent=parent.rstrip("/"), name=name, leader=meta.leader,
-                                                unit=meta.unit, post=meta.post))
+    return norm(settings.handover_folder.format(parent=parent.rstrip("/"), name=name, leader=folder_segment(meta.leader),
+                                                unit=folder_segment(meta.unit), post=folder_segment(meta.post)))
 
 
 def dossier_path(settings: Any, source: str, meta: BundleMeta) -> str:
     parent, name = split(source)
-    return norm(settings.dossier_folder.format(parent=parent.rstrip("/"), name=name, leader=meta.leader or name,
-                                               unit=meta.unit, post=meta.post))
+    return norm(settings.dossier_folder.format(parent=parent.rstrip("/"), name=name,
+                                               leader=folder_segment(meta.leader) or name,
+                                               unit=folder_segment(meta.unit), post=folder_segment(meta.post)))
 
 
 def relative_inside(child: str, parent: str) -> str:

@@ -232,6 +232,9 @@ def verify_bundle(path: str | Path, *, use_bagit: bool = True, trust_roots: list
         _members(report, infos, root)
         members = {i.filename[len(root) + 1 :]: i for i in infos
                    if i.filename.startswith(root + "/") and is_safe_member(i.filename)}
+        clash = _file_folder_clash(members)
+        if clash:
+            raise BundleUnreadable(f"档案包中的“{clash}”既是文件又是文件夹（成员名冲突），无法解包校验")
         workdir = Path(tmp) / "bag"
         needed = sum(i.file_size for i in members.values())
         free = shutil.disk_usage(tmp).free
@@ -257,6 +260,18 @@ def verify_bundle(path: str | Path, *, use_bagit: bool = True, trust_roots: list
         report.archival_code = str(b.get("archival_code", ""))
         report.unit, report.leader = str(b.get("unit", "")), str(b.get("leader", ""))
     return report
+
+
+def _file_folder_clash(members: dict[str, zipfile.ZipInfo]) -> str:
+    """A member name that is a file and also the folder of another member ('' when none):
+    such a zip cannot be unpacked anywhere without one overwriting the other."""
+    names = set(members)
+    for name in names:
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            if "/".join(parts[:i]) in names:
+                return "/".join(parts[:i])
+    return ""
 
 
 def _file_sha256(path: Path) -> str:

@@ -217,6 +217,7 @@ def open_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        _private_file(url)
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
@@ -231,6 +232,23 @@ def open_engine(url: str) -> Engine:
     metadata.create_all(engine)
     _add_missing_columns(engine)
     return engine
+
+
+def _private_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600; SQLite gives its
+    -wal and -shm files the same mode)."""
+    import os
+
+    path = url.split("///", 1)[1] if "///" in url else ""
+    if not path or path == ":memory:" or "?" in path:
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.close(fd)
+        if os.stat(path).st_uid == os.getuid():
+            os.chmod(path, 0o600)
+    except OSError:
+        pass
 
 
 def _add_missing_columns(engine: Engine) -> None:
