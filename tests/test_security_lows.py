@@ -165,3 +165,16 @@ def test_stale_partial_uploads_are_removed(dav_server, dav_credentials, tmp_path
     file_bundle(src, str(local), verify_first=False)
     assert not part.exists()
     assert hashlib.sha256((local / "包.zip").read_bytes()).hexdigest() == hashlib.sha256(src.read_bytes()).hexdigest()
+
+
+def test_verify_bounds_the_tag_files_it_parses_in_process(tmp_path: Path, monkeypatch) -> None:
+    """A catalogue or manifest that expands to gigabytes is refused from its declared size,
+    before anything is decompressed (the documents themselves are checked in capped workers)."""
+    import handover_dossier.verify.checks as checks
+
+    monkeypatch.setattr(checks, "MAX_TAG_BYTES", 1 << 20)  # the real cap is 128 MB: same rule, small file
+    bomb = _zip(tmp_path / "bomb.zip", {"包/bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+                                        "包/data/index.json": b"[" + b" " * (2 << 20) + b"]",
+                                        "包/manifest-sha256.txt": b""})
+    with pytest.raises(BundleUnreadable, match="过大"):
+        verify_bundle(bomb)

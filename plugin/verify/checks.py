@@ -235,6 +235,11 @@ def verify_bundle(path: str | Path, *, use_bagit: bool = True, trust_roots: list
         clash = _file_folder_clash(members)
         if clash:
             raise BundleUnreadable(f"档案包中的“{clash}”既是文件又是文件夹（成员名冲突），无法解包校验")
+        for name, info in members.items():
+            # Tag files and the catalogue are parsed in this process: their declared size
+            # (zipfile never yields more) is bounded first.
+            if ("/" not in name or name == f"data/{INDEX_NAME}") and info.file_size > MAX_TAG_BYTES:
+                raise BundleUnreadable(f"档案包中的“{name}”过大（{info.file_size >> 20} MB），不是正常的清单或目录，未解包")
         workdir = Path(tmp) / "bag"
         needed = sum(i.file_size for i in members.values())
         free = shutil.disk_usage(tmp).free
@@ -260,6 +265,10 @@ def verify_bundle(path: str | Path, *, use_bagit: bool = True, trust_roots: list
         report.archival_code = str(b.get("archival_code", ""))
         report.unit, report.leader = str(b.get("unit", "")), str(b.get("leader", ""))
     return report
+
+
+#: Largest manifest, bag-info or index.json read (a 100,000-item catalogue is ~100 MB).
+MAX_TAG_BYTES = 128 << 20
 
 
 def _file_folder_clash(members: dict[str, zipfile.ZipInfo]) -> str:
