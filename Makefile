@@ -8,10 +8,10 @@ PIP     = $(PY) -m pip -q --disable-pip-version-check
 
 .PHONY: demo test lint venv sysdeps bench clean
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+$(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
-	$(PIP) install -e '.[test]'
+	$(PIP) install -c constraints.txt -e '.[test]'
 	touch $@
 
 venv: $(VENV)/.installed

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from .base import (
+    AlreadyExists,
     AuthenticationError,
     Connector,
     ConnectorError,
@@ -16,6 +17,7 @@ from .base import (
 )
 
 __all__ = [
+    "AlreadyExists",
     "AuthenticationError",
     "Connector",
     "ConnectorError",

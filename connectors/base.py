@@ -66,6 +66,17 @@ class DocumentUnavailable(ConnectorError):
     """One document cannot be fetched (403/404/...); the run goes on and records an exception."""
 
 
+class AlreadyExists(ConnectorError):
+    """``put(..., overwrite=False)``: something is already stored under that name (it was
+    kept as it was)."""
+
+
+#: Temporary names a connector uploads under before moving into place, and how old one must
+#: be before it counts as left over by an interrupted upload (and may be removed).
+TEMP_PREFIXES = (".~dossier-", ".part-")
+STALE_TEMP_SECONDS = 3600.0
+
+
 class Connector(ABC):
     """A document tree in some DMS.
 
@@ -123,9 +134,14 @@ class Connector(ABC):
         return None
 
     @abstractmethod
-    def put(self, path: str, source: Path) -> Entry:
+    def put(self, path: str, source: Path, *, overwrite: bool = True) -> Entry:
         """Store the local file ``source`` at ``path`` (relative to the root), atomically:
-        nobody may ever see a half-written file at ``path``."""
+        nobody may ever see a half-written file at ``path``.
+
+        ``overwrite=False``: never replace what is there -- the final step itself refuses
+        (WebDAV ``MOVE`` with ``Overwrite: F``, an exclusive link locally), so a file that
+        appears between a check and the upload is not lost either; raises
+        :class:`AlreadyExists`."""
 
     @abstractmethod
     def mkdirs(self, path: str) -> None:

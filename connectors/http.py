@@ -27,13 +27,14 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from .base import AuthenticationError, ConnectorError, QuotaExceededError
-from .credentials import Credentials, redact, scrub
+from .credentials import Credentials, check_transport, redact, scrub
 
 __all__ = [
     "RETRY_STATUSES",
@@ -245,6 +246,8 @@ class HttpSession:
         attempt = 0
         locked = 0
         raise_for = set(raise_for)
+        if self.credentials is not None and self.credentials.password:
+            check_transport(urlsplit(url))  # never a password over plain http to another machine
         while True:
             data = body() if callable(body) else body
             try:

@@ -10,7 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .base import Connector, ConnectorError, DocumentUnavailable, Entry, join, nfc
+from .base import (
+    STALE_TEMP_SECONDS,
+    TEMP_PREFIXES,
+    AlreadyExists,
+    Connector,
+    ConnectorError,
+    DocumentUnavailable,
+    Entry,
+    join,
+    nfc,
+)
 
 
 class LocalConnector(Connector):
@@ -102,20 +112,27 @@ class LocalConnector(Connector):
     def mkdirs(self, path: str) -> None:
         (self.root / path).mkdir(parents=True, exist_ok=True)
 
-    def put(self, path: str, source: Path) -> Entry:
+    def put(self, path: str, source: Path, *, overwrite: bool = True, mode: int = 0o600) -> Entry:
+        """Store ``source`` at ``path`` atomically, readable by the owner only (``mode``: a
+        bundle or a draft holds a leader's records)."""
         dest = self.root / path
         dest.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(dest.parent)
         fd, tmp = tempfile.mkstemp(prefix=".part-", suffix=dest.suffix, dir=dest.parent)
         try:
             with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
                 shutil.copyfileobj(src, out, 1 << 20)
                 out.flush()
                 os.fsync(out.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, dest)
-        except BaseException:
+            os.chmod(tmp, mode)
+            if overwrite:
+                os.replace(tmp, dest)
+            else:
+                _link_exclusive(Path(tmp), dest)
+        except FileExistsError:
+            raise AlreadyExists(f"目标位置已有同名文件，未覆盖：{dest.name}") from None
+        finally:
             Path(tmp).unlink(missing_ok=True)
-            raise
         return self._entry(path, dest, dest.stat())
 
     def stat(self, path: str) -> Entry | None:
@@ -127,3 +144,41 @@ class LocalConnector(Connector):
         if statmod.S_ISDIR(st.st_mode):
             return Entry(path=path, size=0, id=f"{st.st_dev}:{st.st_ino}", ref=str(p), content_type="httpd/unix-directory")
         return self._entry(path, p, st)
+
+
+def _link_exclusive(tmp: Path, dest: Path) -> None:
+    """Make ``tmp`` appear as ``dest`` only if ``dest`` does not exist, in one step
+    (``link()`` fails with FileExistsError instead of replacing)."""
+    try:
+        os.link(tmp, dest)
+    except FileExistsError:
+        raise
+    except OSError:
+        # No hard links here (some network file systems): reserve the name exclusively,
+        # then move the finished file onto the reservation.
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        os.replace(tmp, dest)
+
+
+def remove_stale_temps(folder: Path, older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Remove upload leftovers (``.part-*``, ``.~dossier-*.tmp``) older than ``older_than``
+    seconds from ``folder``; returns how many. Younger ones may be another upload in flight."""
+    import time
+
+    removed = 0
+    try:
+        with os.scandir(folder) as it:
+            for e in it:
+                if not e.name.startswith(TEMP_PREFIXES) or not e.is_file(follow_symlinks=False):
+                    continue
+                try:
+                    if time.time() - e.stat(follow_symlinks=False).st_mtime > older_than:
+                        os.unlink(e.path)
+                        removed += 1
+                except OSError:
+                    continue
+    except OSError:
+        return removed
+    return removed
+

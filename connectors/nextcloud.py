@@ -373,20 +373,16 @@ class NextcloudConnector(WebDavConnector):
             raise ConnectorError("上传校验失败：服务器收到的内容与本地档案包的 SHA-256 不一致")
         return resp
 
-    def put(self, path: str, source: Path) -> Entry:
-        source = Path(source)
-        size = source.stat().st_size
+    def upload_temp(self, tmp: str, source: Path, size: int, *, final: str) -> None:
+        """Large files go up in chunks, assembled under the temporary name; the generic
+        ``put`` then moves them into place with the same no-overwrite rule as small ones."""
         if size <= self.chunk_threshold:
-            return super().put(path, source)
-        path = nfc(path.strip("/"))
-        final = self.server_path(path)
-        parent = posixpath.dirname(final.rstrip("/")) + "/"
-        self.before_upload(parent, size)
-        parent_rel = self._rel(parent)
+            super().upload_temp(tmp, source, size, final=final)
+            return
+        parent_rel = self._rel(posixpath.dirname(tmp.rstrip("/")) + "/")
         if parent_rel:
             self.mkdirs(parent_rel)
-        self.chunked_upload(final, source, size)
-        return self.confirm(path, size)
+        self.chunked_upload(tmp, source, size)
 
     def chunked_upload(self, final: str, source: Path, size: int) -> None:
         """Chunked upload v2: MKCOL, PUT 00001..., MOVE .file (atomic at the final MOVE)."""

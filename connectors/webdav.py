@@ -6,7 +6,10 @@
   refer to the stored bytes; ``Range`` + ``If-Range`` to resume an interrupted download.
 - Writing: ``PUT`` under a temporary name in the target folder, then ``MOVE`` into
   place, then ``PROPFIND Depth 0`` to read back size and etag. Nobody ever sees a
-  half-written file under the final name.
+  half-written file under the final name. ``put(..., overwrite=False)`` moves with
+  ``Overwrite: F``: the server itself refuses (412) when the name is taken, so nothing
+  there is ever replaced, even by a race. Temporary files older than an hour that an
+  interrupted upload left in the target folder are removed.
 - ``MKCOL`` for folders (405 = already there).
 
 Names: the server's hrefs are decoded (any percent-encoding case) and the catalogue path
@@ -37,8 +40,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from .base import Connector, ConnectorError, DocumentUnavailable, Entry, join, nfc
-from .credentials import Credentials, redact, resolve
+from .base import (
+    STALE_TEMP_SECONDS,
+    TEMP_PREFIXES,
+    AlreadyExists,
+    Connector,
+    ConnectorError,
+    DocumentUnavailable,
+    Entry,
+    join,
+    nfc,
+)
+from .credentials import Credentials, redact, redact_userinfo, resolve
 from .http import RETRY_STATUSES, HttpError, HttpSession, ResponseStream, RetryPolicy, TransferInterrupted
 from .registry import register
 
@@ -466,9 +479,10 @@ class WebDavConnector(Connector):
         # Hidden, and not ending in ".part" (a suffix Nextcloud refuses for uploads).
         return f".~dossier-{uuid.uuid4().hex[:16]}.tmp"
 
-    def put(self, path: str, source: Path) -> Entry:
+    def put(self, path: str, source: Path, *, overwrite: bool = True) -> Entry:
         """Upload ``source`` to ``path`` atomically: PUT a temporary name, MOVE it into
-        place, then read back size and etag to confirm what arrived."""
+        place (``Overwrite: F`` unless ``overwrite``), then read back size and etag to
+        confirm what arrived."""
         path = nfc(path.strip("/"))
         source = Path(source)
         size = source.stat().st_size
@@ -476,6 +490,7 @@ class WebDavConnector(Connector):
         parent = posixpath.dirname(final.rstrip("/")) + "/"
         tmp = parent + self.temp_name(posixpath.basename(final))
         self.before_upload(parent, size)
+        self.remove_stale_temps(parent)
         # Some servers (WsgiDAV 4.4) percent-decode a Destination header before parsing it,
         # which cuts a name at "?" or ";". For such names: never overwrite (a cut name
         # could be someone else's file), and check what was created.
@@ -486,10 +501,12 @@ class WebDavConnector(Connector):
             "请改用不含这些字符的名称"
         )
         try:
-            self.upload_file(tmp, source, size, final=final)
-            self.move(tmp, final, overwrite=not risky)
+            self.upload_temp(tmp, source, size, final=final)
+            self.move(tmp, final, overwrite=overwrite and not risky)
         except HttpError as exc:
             self.delete(tmp)
+            if exc.status == 412 and (not overwrite) and (not risky or self.stat(path) is not None):
+                raise AlreadyExists(f"目标位置已有同名文件，未覆盖：{posixpath.basename(final)}") from None
             if risky and exc.status == 412:
                 raise ConnectorError(refused) from None
             raise
@@ -502,6 +519,28 @@ class WebDavConnector(Connector):
                     self.delete(server_path)
             raise ConnectorError(refused)
         return self.confirm(path, size)
+
+    def upload_temp(self, tmp: str, source: Path, size: int, *, final: str) -> None:
+        """Put the bytes under the temporary name ``tmp`` (the Nextcloud layer uses chunked
+        upload for large files)."""
+        self.upload_file(tmp, source, size, final=final)
+
+    def remove_stale_temps(self, folder: str, older_than: float = STALE_TEMP_SECONDS) -> int:
+        """Delete upload leftovers (``.~dossier-*.tmp``) older than ``older_than`` seconds in
+        ``folder`` (best effort: a failure never stops an upload)."""
+        import time
+
+        try:
+            found = self.propfind(folder, 1, [("d", "resourcetype"), ("d", "getlastmodified")], what="列出文件夹") or []
+        except ConnectorError:
+            return 0
+        removed = 0
+        for r in found:
+            if r.is_collection or not r.name.startswith(TEMP_PREFIXES[0]) or not r.name.endswith(".tmp"):
+                continue
+            if r.mtime is not None and time.time() - r.mtime > older_than and self.delete(r.path):
+                removed += 1
+        return removed
 
     def _listing(self, folder: str) -> dict[str, tuple[str, int]]:
         """Files directly in ``folder``: name -> (server path, size)."""
@@ -568,10 +607,12 @@ def connect_options(url: str, options: dict[str, Any], *, default_user: str = ""
     ``~/.netrc`` or the URL (:func:`.credentials.resolve`); ``DOSSIER_CA_BUNDLE`` sets TLS
     verification when ``verify`` is not given.
     """
-    clean, creds = resolve(url, default_user=default_user)
     options = dict(options)
-    if "credentials" in options:
+    if "credentials" in options:  # the caller decided (the ExApp authenticates with AppAPI headers)
         creds = options.pop("credentials")
+        clean = redact_userinfo(url)
+    else:
+        clean, creds = resolve(url, default_user=default_user)
     if "verify" not in options and os.environ.get("DOSSIER_CA_BUNDLE"):
         options["verify"] = os.environ["DOSSIER_CA_BUNDLE"]
     return clean, {**options, "credentials": creds}

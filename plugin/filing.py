@@ -6,8 +6,11 @@ Through the destination's connector, whatever it is (a folder, WebDAV, Nextcloud
 2. if the same bundle is already there (same name, size and content -- compared through
    the server's checksum when it keeps one, else by streaming it back and hashing), do
    not upload again: filing is idempotent;
-3. otherwise upload atomically (temporary name + MOVE, or Nextcloud chunked upload whose
-   final MOVE is atomic) and read back size and etag to confirm what arrived;
+3. otherwise upload atomically (temporary name + MOVE, Nextcloud chunked upload included)
+   and read back size and etag to confirm what arrived. Nothing is ever overwritten: a
+   *different* bundle already filed under the name is kept, and this one is filed beside it
+   as the next version (``…（第2版）.zip``); the final MOVE carries ``Overwrite: F`` (an
+   exclusive link locally), so a bundle that appears in between is not lost either;
 4. tag the bundle and the source folder ``已归档`` where the DMS has tags. A tagging
    failure does not undo a good filing: it is reported in ``warnings``.
 """
@@ -21,7 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .connectors import Connector, ConnectorError, Entry, QuotaExceededError, is_url, open_connector
+from .connectors import (
+    AlreadyExists,
+    Connector,
+    ConnectorError,
+    Entry,
+    QuotaExceededError,
+    is_url,
+    open_connector,
+)
 from .hashing import CHUNK, digest_file
 from .lang.textnorm import nfc
 from .verify.checks import verify_bundle
@@ -93,23 +104,49 @@ def file_bundle(
             conn.close()
 
 
+#: Versions tried beside a different bundle of the same name before giving up.
+MAX_VERSIONS = 99
+
+
+def versioned(name: str, n: int) -> str:
+    """``张三-离任交接档案.zip`` -> ``张三-离任交接档案（第2版）.zip`` (n >= 2)."""
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}（第{n}版）.{ext}" if dot and stem else f"{name}（第{n}版）"
+
+
 def _file(conn: Connector, bundle: Path, name: str, size: int, sha256: str, tag: str | None) -> FileResult:
-    existing = conn.stat(name)
-    if existing is not None and existing.content_type == "httpd/unix-directory":
-        raise FilingError(f"归档失败：目标位置已有同名文件夹：{name}")
     result = FileResult(conn.display_url, name, size, sha256=sha256)
-    if existing is not None and existing.size == size and _same_content(conn, existing, bundle, sha256):
-        result.skipped = True
-        result.etag = existing.etag
-    else:
-        conn.mkdirs("")
-        entry = conn.put(name, bundle)
+    made_dirs = False
+    for n in range(1, MAX_VERSIONS + 1):
+        candidate = name if n == 1 else versioned(name, n)
+        existing = conn.stat(candidate)
+        if existing is not None and existing.content_type == "httpd/unix-directory":
+            if n == 1:
+                raise FilingError(f"归档失败：目标位置已有同名文件夹：{name}")
+            continue
+        if existing is not None:
+            if existing.size == size and _same_content(conn, existing, bundle, sha256):
+                result.name, result.skipped, result.etag = candidate, True, existing.etag
+                break
+            continue  # a different bundle: kept as it is; this one becomes the next version
+        if not made_dirs:
+            conn.mkdirs("")
+            made_dirs = True
+        try:
+            entry = conn.put(candidate, bundle, overwrite=False)
+        except AlreadyExists:
+            continue  # appeared since the check: kept, and the next version is tried
         if entry.size != size:
             raise FilingError(f"归档后核对失败：目标文件大小 {entry.size} 字节，应为 {size} 字节")
-        result.etag = entry.etag
+        result.name, result.etag = candidate, entry.etag
+        break
+    else:
+        raise FilingError(f"归档失败：目标位置已有 {MAX_VERSIONS} 个不同的同名档案包：{name}")
+    if result.name != name:
+        result.warnings.append(f"目标位置已有内容不同的同名档案包“{name}”，已原样保留；本档案包另存为“{result.name}”")
     if tag:
         try:
-            result.tagged = conn.tag(name, tag)
+            result.tagged = conn.tag(result.name, tag)
         except ConnectorError as exc:
             result.warnings.append(f"档案包已归档，但未能打上标签「{tag}」：{exc}")
     return result

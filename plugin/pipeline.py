@@ -113,8 +113,8 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-#: Below this many documents a run reads them in-process: starting worker processes
-#: (and handing each the classifier) costs more than it saves.
+#: Below this many documents a run reads them in one (capped) worker process: starting
+#: more (and handing each the classifier) costs more than it saves.
 POOL_MIN_DOCUMENTS = 16
 
 
@@ -259,7 +259,7 @@ def _run(connector: Connector, entries: list[Entry], out: Path, *, meta: BundleM
     n_workers = workers if workers is not None else (default_workers() if n >= POOL_MIN_DOCUMENTS else 1)
     xcache = ExtractCache.for_limits(cache_dir() / "extract", limits) if extract_cache else None
     pool = ReadPool(limits, n_workers, classifier=classifier, cache=xcache)
-    if not pool.serial and not _picklable(classifier):
+    if not _picklable(classifier):
         pool.state.classifier = None  # a caller's classifier that cannot travel: classify here
 
     fetcher = Fetcher(connector, cache if cache is not None else cache_dir() / "fetch")
@@ -388,7 +388,7 @@ def _run(connector: Connector, entries: list[Entry], out: Path, *, meta: BundleM
     xstats["busy_seconds"] = round(xstats["busy_seconds"], 3)
     xstats["by_format"] = {k: {"documents": v["documents"], "seconds": round(v["seconds"], 3)}
                            for k, v in sorted(by_format.items())}
-    xstats["workers"] = pool.workers if not pool.serial else 0
+    xstats["workers"] = pool.workers
 
     items = _follow_first_copies(records, meta)
     # Documents that exist but could not be read still tell which category they belong to

@@ -26,8 +26,20 @@ def test_appapi_environment_switches_to_exapp_mode(tmp_path: Path) -> None:
     assert s.exapp and s.port == 9031 and s.host == "0.0.0.0" and s.nextcloud_url == "http://127.0.0.1:8080"
     assert s.data_dir == tmp_path and s.dms_root is None  # files come from Nextcloud
     assert "x" * 64 not in repr(s)  # the secret never shows up in logs of the settings
-    partial = load_settings({k: v for k, v in APPAPI.items() if k != "NEXTCLOUD_URL"})
-    assert not partial.exapp and partial.app_secret == ""
+    # Half an AppAPI configuration never falls back to standalone mode (unauthenticated):
+    # the app refuses to start and says what is missing (docs/SECURITY.md, "fails open").
+    for gone in ("NEXTCLOUD_URL", "APP_SECRET"):
+        with pytest.raises(ConfigError, match=f"缺少 AppAPI 配置：{gone}"):
+            load_settings({**{k: v for k, v in APPAPI.items() if k != gone}, "APP_HOST": "0.0.0.0"})
+    with pytest.raises(ConfigError, match="缺少 AppAPI 配置：NEXTCLOUD_URL"):
+        load_settings({**APPAPI, "NEXTCLOUD_URL": ""})
+    with pytest.raises(ConfigError, match="DOSSIER_MODE=exapp"):
+        load_settings({"DOSSIER_MODE": "exapp"})
+    with pytest.raises(ConfigError, match="过短"):
+        load_settings({**APPAPI, "APP_SECRET": "short"})
+    explicit = load_settings({**{k: v for k, v in APPAPI.items() if k != "NEXTCLOUD_URL"}, "DOSSIER_MODE": "standalone",
+                              "DOSSIER_DATA_DIR": str(tmp_path)})
+    assert not explicit.exapp and explicit.app_secret == ""
 
 
 def test_config_file_and_environment_precedence(tmp_path: Path) -> None:

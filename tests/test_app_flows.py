@@ -355,13 +355,21 @@ def test_cli_query_fetch_and_case(running, env, tmp_path: Path, monkeypatch, cap
     assert cli("case", "open", "--leader", "赵六", "--announced", "昨天")[0] == 2
 
 
+def csrf_token(page: str) -> str:
+    """The CSRF token a standalone page puts in its forms."""
+    import re
+
+    return re.search(r'name="csrf" value="([0-9a-f]{64})"', page).group(1)
+
+
 def test_standalone_form_starts_a_job_on_a_local_folder(running) -> None:
     _svc, srv = running
     page = requests.get(srv.url + "status").text
     assert f'<option value="{SOURCE}">' in page
-    r = requests.post(srv.url + "assemble", data={"folder": SOURCE}, allow_redirects=False)
+    token = csrf_token(page)
+    r = requests.post(srv.url + "assemble", data={"folder": SOURCE, "csrf": token}, allow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("status?job=")
     job_id = int(r.headers["location"].split("=")[1])
     assert finished(srv, job_id)["status"] == "done"
-    assert requests.post(srv.url + "assemble", data={"folder": "/不存在"}).status_code == 400
-    assert requests.post(srv.url + "assemble", data={"folder": "/../etc"}).status_code == 400
+    assert requests.post(srv.url + "assemble", data={"folder": "/不存在", "csrf": token}).status_code == 400
+    assert requests.post(srv.url + "assemble", data={"folder": "/../etc", "csrf": token}).status_code == 400

@@ -360,7 +360,8 @@ def test_info_xml_declares_every_route_the_browser_uses() -> None:
             ("POST", "verify"), ("POST", "assemble"), ("POST", "cases"), ("POST", "api/v1/files-action"),
             ("GET", "api/v1/jobs"), ("GET", "api/v1/jobs/12"), ("POST", "api/v1/jobs/12/retry"),
             ("GET", "api/v1/bundles"), ("GET", "api/v1/bundles/0000-LRJJ·2024-ABC/download"), ("GET", "api/v1/cases"),
-            ("POST", "api/v1/cases"), ("GET", "api/v1/access-log"), ("GET", "js/dossier-embed.js"), ("GET", "img/icon.svg")]
+            ("POST", "api/v1/cases"), ("GET", "api/v1/access-log"), ("GET", "js/dossier-embed.js"), ("GET", "img/icon.svg"),
+            ("GET", "api/v1/drafts"), ("POST", "api/v1/drafts/7/confirm"), ("POST", "confirm")]
     for verb, path in used:
         assert any(re.search(url, path) and verb in verbs for url, verbs, _lvl in routes), (verb, path)
     assert not any(re.search(url, "../etc/passwd") for url, _v, _l in routes)

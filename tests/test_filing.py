@@ -64,11 +64,18 @@ def test_file_into_webdav_is_atomic_verified_and_idempotent(dav_server, dav_corp
     again = file_bundle(bundle, dest)
     assert again.skipped and dav_server.log("PUT") == [] and dav_server.log("MOVE") == []
 
-    # A different bundle under the same name replaces it (atomically, by MOVE).
+    # A different bundle under the same name is never overwritten: it is kept, and this one is
+    # filed beside it as the next version (the MOVE says Overwrite: F).
     (tmp_path / "o").mkdir()
     other = assemble(dav_corpus, tmp_path / "o" / bundle.name, meta=BundleMeta(leader="李四"))
-    replaced = file_bundle(other.bundle.path, dest)
-    assert not replaced.skipped and stored.read_bytes() == other.bundle.path.read_bytes()
+    first = stored.read_bytes()
+    dav_server.reset_log()
+    second = file_bundle(other.bundle.path, dest)
+    assert not second.skipped and stored.read_bytes() == first
+    assert second.name == bundle.name.replace(".zip", "（第2版）.zip") and "已原样保留" in second.warnings[0]
+    assert (stored.parent / second.name).read_bytes() == other.bundle.path.read_bytes()
+    assert [m.headers["Overwrite"] for m in dav_server.log("MOVE")] == ["F"]
+    assert file_bundle(other.bundle.path, dest).skipped  # and filing it again finds that version
 
 
 
@@ -101,7 +108,7 @@ def test_locked_destination_423_is_retried_until_unlocked(dav_server, dav_creden
     folder = dav_server.root / "dossiers"
     folder.mkdir()
     (folder / "包.zip").write_bytes(b"old")
-    url = dav_server.url("dossiers") + requests.utils.quote("包.zip")
+    url = dav_server.url("dossiers")  # the folder is locked by someone else: nothing can be created in it
     lockinfo = ('<?xml version="1.0" encoding="utf-8"?><d:lockinfo xmlns:d="DAV:"><d:lockscope><d:exclusive/>'
                 "</d:lockscope><d:locktype><d:write/></d:locktype><d:owner>其他用户</d:owner></d:lockinfo>")
     lock = requests.request("LOCK", url, data=lockinfo.encode(), auth=(DAV_USER, DAV_PASSWORD),
@@ -121,8 +128,9 @@ def test_locked_destination_423_is_retried_until_unlocked(dav_server, dav_creden
     src = tmp_path / "包.zip"
     src.write_bytes(b"new bundle bytes")
     res = file_bundle(src, conn, verify_first=False)
-    assert res.size == len(b"new bundle bytes") and (folder / "包.zip").read_bytes() == b"new bundle bytes"
-    assert len(waits) >= 2 and [r.status for r in dav_server.log("MOVE")][:2] == [423, 423]
+    assert res.size == len(b"new bundle bytes") and (folder / res.name).read_bytes() == b"new bundle bytes"
+    assert (folder / "包.zip").read_bytes() == b"old"  # a different bundle is kept, never overwritten
+    assert len(waits) >= 2 and [r.status for r in dav_server.log("PUT")][:2] == [423, 423]
 
 
 def test_refuses_a_bundle_that_does_not_verify(dav_server, bundle, dav_credentials, tmp_path):

@@ -545,6 +545,7 @@ def test_assign_tag_201_then_409_is_idempotent(shared_dir: Path, replay_factory)
 
 def test_open_webdav_detects_nextcloud_and_normalises_nfc(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOSSIER_PASSWORD", SECRET)
+    monkeypatch.setenv("DOSSIER_HOST", "cloud.example,dav.example")
     monkeypatch.delenv("DOSSIER_USER", raising=False)
     nfd = unicodedata.normalize("NFD", "ガイド")
     conn = open_webdav(f"https://cloud.example/remote.php/dav/files/archivist/交接材料/{nfd}")

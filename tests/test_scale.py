@@ -30,6 +30,7 @@ from handover_dossier.scale.queue import enqueue, read_batch, states, wait
 from support.faultproxy import Fault, Rule
 
 SDE = "1719705600"
+QUEUE_SECRET = "shared-secret-of-this-test-" + "q" * 16
 N_BUNDLES = 20
 SLOW = 7  # the job whose worker is killed
 UNITS = ["云溪县交通运输局", "云溪县财政局", "云溪县教育局", "云溪县卫生健康局", "云溪县自然资源局"]
@@ -83,6 +84,7 @@ def test_twenty_bundles_on_three_workers_survive_a_killed_worker(
     redis_url, dav_server_factory, fault_proxy_factory, dav_credentials, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", SDE)
+    monkeypatch.setenv("DOSSIER_QUEUE_SECRET", QUEUE_SECRET)  # batch signs, workers check
     served = tmp_path / "dav"
     sources: list[str] = []
     dav = dav_server_factory(served)
@@ -175,7 +177,8 @@ def test_twenty_bundles_on_three_workers_survive_a_killed_worker(
     assert len(q) == 0
 
 
-def test_the_same_bundle_is_queued_once(redis_url, tmp_path) -> None:
+def test_the_same_bundle_is_queued_once(redis_url, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("DOSSIER_QUEUE_SECRET", QUEUE_SECRET)
     src = _corpus(tmp_path / "src", 0)
     batch = tmp_path / "jobs.jsonl"
     batch.write_text(json.dumps({"source": "src", "output": "out/a.zip", "leader": "张三"}, ensure_ascii=False) + "\n"

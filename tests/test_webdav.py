@@ -225,8 +225,17 @@ def test_credential_order(monkeypatch, tmp_path) -> None:
     clean, c = resolve("https://url-user:from-url@h.example/dav/")
     assert clean == "https://h.example/dav/" and (c.user, c.password, c.origin) == ("n", "from-netrc", "netrc")
     monkeypatch.setenv("DOSSIER_PASSWORD", "from-env")
+    monkeypatch.setenv("DOSSIER_HOST", "h.example")  # the server the password belongs to
     _, c = resolve("https://url-user:from-url@h.example/dav/")
     assert (c.user, c.password, c.origin) == ("url-user", "from-env", "env")
+    # ... and only to it (docs/SECURITY.md, "credentials go only where configured")
+    _, c = resolve("https://url-user:from-url@other.example/dav/")
+    assert (c.password, c.origin) == ("from-url", "url")
+    with pytest.raises(ConnectorError, match="只发送给 DOSSIER_HOST"):
+        resolve("https://other.example/dav/")
+    monkeypatch.delenv("DOSSIER_HOST")
+    with pytest.raises(ConnectorError, match="未用 DOSSIER_HOST 指定"):
+        resolve("https://other.example/dav/")
     monkeypatch.delenv("DOSSIER_PASSWORD")
     _, c = resolve("https://url-user:from-url@other.example/dav/")
     assert (c.user, c.password, c.origin) == ("url-user", "from-url", "url")

@@ -48,9 +48,15 @@ def _who(args: argparse.Namespace) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .config import ConfigError, check_bind
     from .server import serve
 
     settings = _settings(args)
+    try:
+        check_bind(settings, args.host or settings.host)
+    except ConfigError as exc:
+        _print(f"错误：{exc}", err=True)
+        return 2
     if settings.exapp:
         _print(f"以 Nextcloud ExApp 模式运行：{settings.app_id} {settings.app_version}，Nextcloud {settings.nextcloud_url}")
     else:

@@ -1,13 +1,17 @@
 """Settings of the Nextcloud app / standalone service, from the environment and a config file.
 
-Two modes share one code path:
+Two modes share one code path, and the mode is never guessed from half a configuration:
 
-- **ExApp** — when AppAPI's variables ``APP_ID``, ``APP_SECRET``, ``APP_VERSION``, ``APP_PORT``
-  and ``NEXTCLOUD_URL`` are all set (AppAPI sets them for Docker deploys; an administrator sets
-  them for ``manual-install``), the service authenticates every request with the AppAPI headers
-  and talks to Nextcloud as the ExApp.
-- **standalone** — otherwise: local folders stand in for the DMS (``DOSSIER_DMS_ROOT``), no
-  authentication, bound to loopback by default, so the demo can show the three flows.
+- **ExApp** — ``DOSSIER_MODE=exapp`` (the Docker image sets it), or AppAPI's variables
+  ``APP_ID``, ``APP_SECRET``, ``APP_VERSION``, ``APP_PORT`` and ``NEXTCLOUD_URL`` all set: the
+  service authenticates every request with the AppAPI headers and talks to Nextcloud as the
+  ExApp. When ExApp mode is asked for (explicitly, or by *any* of those variables) and one is
+  missing or empty, the app does not start: :class:`ConfigError` names what is missing. (It
+  used to fall back to standalone mode -- no authentication -- on the address AppAPI gave.)
+- **standalone** — ``DOSSIER_MODE=standalone``, or none of AppAPI's variables: local folders
+  stand in for the DMS (``DOSSIER_DMS_ROOT``) for one operator. It binds loopback, and
+  refuses any other address unless a login is configured (``DOSSIER_LOGIN_USER`` /
+  ``DOSSIER_LOGIN_PASSWORD``); see :mod:`.guard`.
 
 Every ``DOSSIER_*`` setting may also be given in a TOML file (``DOSSIER_CONFIG``) with the
 lower-case key without the prefix, e.g. ``deadline_days = 10``; the environment wins.
@@ -26,6 +30,8 @@ from pathlib import Path
 DEFAULT_ROLES = "outgoing=移交人（离任领导）,incoming=接交人（接任领导）,supervisor=监交人"
 
 APPAPI_VARS = ("APP_ID", "APP_SECRET", "APP_VERSION", "APP_PORT", "NEXTCLOUD_URL")
+#: Shortest app secret accepted (AppAPI generates 128 characters; README asks for 64).
+MIN_SECRET = 32
 
 
 class ConfigError(ValueError):
@@ -84,8 +90,15 @@ class Settings:
     #: Nextcloud group whose members see every user's jobs, bundles and cases (the archive's
     #: staff, e.g. 档案管理员); empty: everyone sees only their own.
     archivist_group: str = ""
-    #: Identity recorded for requests in standalone mode (no login there).
+    #: Identity recorded for requests in standalone mode without a login.
     local_user: str = "本机用户"
+    #: Standalone login (HTTP Basic): required to listen on anything but loopback.
+    login_user: str = ""
+    login_password: str = field(default="", repr=False)
+    #: Host names (Host header) a standalone server answers to, besides loopback's.
+    allowed_hosts: tuple[str, ...] = ()
+    #: Credentials may be sent over plain http to hosts other than loopback (not advised).
+    allow_insecure_http: bool = False
 
     @property
     def exapp(self) -> bool:
@@ -148,7 +161,19 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: str | Path 
         if key.startswith("DOSSIER_") and value != "":
             values[key[len("DOSSIER_"):].lower()] = value
 
-    exapp = all(env.get(v) for v in APPAPI_VARS)
+    mode = (values.get("mode") or "").strip().lower()
+    if mode not in ("", "exapp", "standalone"):
+        raise ConfigError(f"DOSSIER_MODE 只能是 exapp 或 standalone：{mode!r}")
+    present = [v for v in APPAPI_VARS if env.get(v)]
+    if mode == "exapp" or (not mode and present):
+        missing = [v for v in APPAPI_VARS if not env.get(v)]
+        if missing:
+            why = "DOSSIER_MODE=exapp" if mode == "exapp" else f"已设置 {', '.join(present)}"
+            raise ConfigError(f"ExApp 模式（{why}）缺少 AppAPI 配置：{', '.join(missing)}；应用不启动。"
+                              "请补齐这些环境变量，或设置 DOSSIER_MODE=standalone 以单机模式运行")
+        if len(env["APP_SECRET"]) < MIN_SECRET:
+            raise ConfigError(f"APP_SECRET 过短（至少 {MIN_SECRET} 个字符）；应用不启动")
+    exapp = mode == "exapp" or (not mode and bool(present))
     data_dir = Path(values.get("data_dir") or env.get("APP_PERSISTENT_STORAGE") or "dossier-data").expanduser()
     dms_root = values.get("dms_root")
     s = Settings(
@@ -176,7 +201,13 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: str | Path 
         fonds=values.get("fonds", ""),
         notify_user=values.get("notify_user", ""),
         archivist_group=values.get("archivist_group", ""),
+        login_user=values.get("login_user", ""),
+        login_password=values.get("login_password", ""),
+        allowed_hosts=tuple(h.strip().lower() for h in values.get("allowed_hosts", "").split(",") if h.strip()),
+        allow_insecure_http=values.get("allow_insecure_http", "") in ("1", "true", "yes"),
     )
+    if bool(s.login_user) != bool(s.login_password):
+        raise ConfigError("DOSSIER_LOGIN_USER 和 DOSSIER_LOGIN_PASSWORD 须同时设置")
     if s.signer_match not in ("field", "count"):
         raise ConfigError(f"DOSSIER_SIGNER_MATCH 只能是 field 或 count：{s.signer_match!r}")
     for template, name in ((s.handover_folder, "DOSSIER_HANDOVER_FOLDER"), (s.dossier_folder, "DOSSIER_DOSSIER_FOLDER")):
@@ -185,3 +216,27 @@ def load_settings(env: Mapping[str, str] | None = None, config_file: str | Path 
         except (KeyError, IndexError, ValueError) as exc:
             raise ConfigError(f"{name} 模板无效：{template!r}（可用占位符：{{parent}} {{name}} {{leader}} {{unit}} {{post}}）") from exc
     return s
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or name to bind or connect to) is this machine only."""
+    import ipaddress
+
+    h = host.strip().strip("[]").lower()
+    if h in ("localhost", "localhost.localdomain") or h.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(settings: Settings, host: str) -> None:
+    """Refuse to serve standalone mode (one operator, no per-user accounts) on an address
+    other people can reach, unless a login is configured."""
+    if settings.exapp or is_loopback(host) or settings.login_user:
+        return
+    raise ConfigError(f"单机模式没有登录，只能监听本机地址（127.0.0.1），不能监听 {host}；"
+                      "要在网络上提供服务，请设置 DOSSIER_LOGIN_USER 和 DOSSIER_LOGIN_PASSWORD，"
+                      "或以 Nextcloud ExApp 模式运行（DOSSIER_MODE=exapp）")
+

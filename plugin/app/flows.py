@@ -102,7 +102,7 @@ class SourceView(Connector):
             return self.extra[1]
         return self.base.local_path(entry)
 
-    def put(self, path: str, source: Path) -> Entry:
+    def put(self, path: str, source: Path, *, overwrite: bool = True) -> Entry:
         raise ConnectorError("来源文件夹只读")
 
     def mkdirs(self, path: str) -> None:
@@ -143,16 +143,25 @@ def is_folder(node: dict[str, Any]) -> bool:
     return node.get("mime") == FOLDER_MIME or node.get("fileType") == "dir"
 
 
+def folder_segment(value: str) -> str:
+    """A name (leader, unit, post -- typed by a user or read from a document) as ONE folder
+    name: a '/' in it never nests folders or climbs out of the dossier folder."""
+    text = "".join(c for c in str(value) if c >= " " and c != "\x7f")
+    text = text.replace("/", "／").replace("\\", "＼").strip()
+    return "＿" if text in (".", "..") else text
+
+
 def handover_path(settings: Any, source: str, meta: BundleMeta) -> str:
     parent, name = split(source)
-    return norm(settings.handover_folder.format(parent=parent.rstrip("/"), name=name, leader=meta.leader,
-                                                unit=meta.unit, post=meta.post))
+    return norm(settings.handover_folder.format(parent=parent.rstrip("/"), name=name, leader=folder_segment(meta.leader),
+                                                unit=folder_segment(meta.unit), post=folder_segment(meta.post)))
 
 
 def dossier_path(settings: Any, source: str, meta: BundleMeta) -> str:
     parent, name = split(source)
-    return norm(settings.dossier_folder.format(parent=parent.rstrip("/"), name=name, leader=meta.leader or name,
-                                               unit=meta.unit, post=meta.post))
+    return norm(settings.dossier_folder.format(parent=parent.rstrip("/"), name=name,
+                                               leader=folder_segment(meta.leader) or name,
+                                               unit=folder_segment(meta.unit), post=folder_segment(meta.post)))
 
 
 def relative_inside(child: str, parent: str) -> str:
@@ -169,10 +178,62 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _download(conn: Connector, entry: Entry, dest: Path) -> Path:
+#: Largest signed 交接书 read (a few pages with signatures: well under a megabyte).
+MAX_CERTIFICATE_BYTES = 64 << 20
+
+
+def _download(conn: Connector, entry: Entry, dest: Path, limit: int = MAX_CERTIFICATE_BYTES) -> Path:
+    """Copy a file out of the DMS, refusing more than ``limit`` bytes (whatever is listed)."""
+    got = 0
     with conn.open(entry) as src, open(dest, "wb") as out:
-        shutil.copyfileobj(src, out, 1 << 20)
+        while chunk := src.read(1 << 20):
+            got += len(chunk)
+            if got > limit:
+                raise JobFailed(f"文件过大（超过 {limit >> 20} MB），不予处理：{entry.name}")
+            out.write(chunk)
     return dest
+
+
+def check_signed(svc: FlowHost, pdf: Path, draft_sha256: str) -> Any:
+    """:func:`.signing.check.check_certificate` of a signed copy from the DMS, for the draft
+    with ``draft_sha256``, run in a capped worker process (a crafted PDF costs at most the
+    cap and the time limit, and is refused)."""
+    from functools import partial
+
+    from ..runtime.sandbox import CappedWorker, Overrun
+    from .signing.check import CertificateCheck, check_certificate
+
+    call = partial(check_certificate, pdf, svc.settings.roles, trust_root=svc.settings.trust_root,
+                   match=svc.settings.signer_match, draft_sha256=draft_sha256)
+    try:
+        with CappedWorker(timeout=120.0) as worker:
+            return worker.call(call)
+    except Overrun as exc:
+        return CertificateCheck(ok=False, reasons=[f"检查签名时{exc.reason}"], signatures=[])
+
+
+def content_digest(index: dict[str, Any]) -> str:
+    """SHA-256 over the catalogue's documents (source and content digest of each item),
+    leaving out the signed 交接书 the final bundle adds."""
+    rows = sorted(f"{it.get('source', '')}\t{it.get('sha256', '')}" for it in index.get("items", [])
+                  if not str(it.get("source", "")).startswith(SIGNED_DIR + "/"))
+    return hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest()
+
+
+def draft_names(conn: Connector, name: str) -> tuple[str, str]:
+    """Names for a new draft bundle and its 交接书 that nothing in the handover folder has
+    yet: ``<name>-档案包草稿.zip`` / ``<name>-交接书.pdf`` the first time, then
+    ``（第2版）``, ``（第3版）``… A draft out for signature, its certificate and every signed
+    copy of it (``<stem>.signed_42.pdf``) are never overwritten by a re-run."""
+    taken = {e.name for e in conn.walk() if "/" not in e.path}
+    for n in range(1, 1000):
+        suffix = "" if n == 1 else f"（第{n}版）"
+        draft = safe_component(f"{name}-档案包草稿{suffix}.zip", fallback=f"档案包草稿{suffix}.zip")
+        cert = safe_component(f"{name}-交接书{suffix}.pdf", fallback=f"交接书{suffix}.pdf")
+        stem = cert[:-4]
+        if draft not in taken and not any(t == cert or t.startswith(stem + ".") for t in taken):
+            return draft, cert
+    raise JobFailed("交接文件夹中的草稿版本过多，请清理后重试")
 
 
 # -- 1. Files menu --------------------------------------------------------------------------------
@@ -219,18 +280,18 @@ def assemble_job(svc: FlowHost, ctx: JobContext) -> dict[str, Any]:
         draft = work / "draft.zip"
         result = _assemble_from(svc, ctx, src, draft, meta)
         draft_sha = _sha256(draft)
-        draft_name = safe_component(f"{name}-档案包草稿.zip", fallback="档案包草稿.zip")
-        cert_name = safe_component(f"{name}-交接书.pdf", fallback="交接书.pdf")
-        cert = render_certificate(info_from_index(result.index, draft_name, draft_sha, marker=f"job-{job.id}"),
-                                  svc.settings.roles, work / "cert.pdf")
         ctx.progress("file", 0, 2)
         try:
             svc.ensure_folder(hpath, job.user)
             hconn = svc.dms.connector(hpath, job.user)
             try:
-                hconn.put(draft_name, draft)
+                # A draft out for signature is never overwritten: a re-run gets the next version.
+                draft_name, cert_name = draft_names(hconn, name)
+                cert = render_certificate(info_from_index(result.index, draft_name, draft_sha, marker=f"job-{job.id}"),
+                                          svc.settings.roles, work / "cert.pdf")
+                hconn.put(draft_name, draft, overwrite=False)
                 ctx.progress("file", 1, 2)
-                cert_entry = hconn.put(cert_name, cert)
+                cert_entry = hconn.put(cert_name, cert, overwrite=False)
                 ctx.progress("file", 2, 2)
             finally:
                 hconn.close()
@@ -239,10 +300,11 @@ def assemble_job(svc: FlowHost, ctx: JobContext) -> dict[str, Any]:
         summary = result.index["summary"]
         with svc.engine.begin() as c:
             c.execute(update(drafts).where(drafts.c.user == job.user, drafts.c.source_path == path,
-                                           drafts.c.status == "awaiting").values(status="superseded"))
+                                           drafts.c.status.in_(("awaiting", "confirm"))).values(status="superseded"))
             draft_id = c.execute(drafts.insert().values(
                 job_id=job.id, user=job.user, source_path=path, source_id=job.payload.get("file_id", ""),
-                source_etag=job.payload.get("etag", ""), handover_path=hpath, draft_name=draft_name, cert_name=cert_name,
+                source_etag=job.payload.get("etag", ""), handover_path=hpath, draft_name=draft_name,
+                draft_sha256=draft_sha, content_digest=content_digest(result.index), cert_name=cert_name,
                 cert_key=cert_entry.key, cert_etag=cert_entry.etag, meta=dumps(meta.__dict__),
                 archival_code=result.index["bundle"]["archival_code"], status="awaiting",
                 case_id=case.id if case else None, created=now(),
@@ -287,10 +349,8 @@ def _claim_check(svc: FlowHost, draft_id: int, entry: Entry) -> int | None:
 
 
 def scan_job(svc: FlowHost, ctx: JobContext) -> dict[str, Any]:
-    from .signing.check import check_certificate
-
     paths = [norm(p) for p in ctx.job.payload.get("paths") or [] if p]
-    checked, queued, rejected = 0, [], []
+    checked, queued, rejected, awaiting_confirmation = 0, [], [], []
     work = svc.settings.work_dir / f"scan-{ctx.job.id}"
     work.mkdir(parents=True, exist_ok=True)
     try:
@@ -316,13 +376,30 @@ def scan_job(svc: FlowHost, ctx: JobContext) -> dict[str, Any]:
                     check_id = _claim_check(svc, d["id"], e)
                     if check_id is None:
                         continue
-                    local = _download(conn, e, work / f"{check_id}.pdf")
-                    res = check_certificate(local, svc.settings.roles, trust_root=svc.settings.trust_root,
-                                            match=svc.settings.signer_match)
+                    try:
+                        local = _download(conn, e, work / f"{check_id}.pdf")
+                    except JobFailed as exc:
+                        from .signing.check import CertificateCheck
+
+                        res = CertificateCheck(ok=False, reasons=[str(exc)], signatures=[])
+                    else:
+                        res = check_signed(svc, local, d["draft_sha256"])
                     checked += 1
                     with svc.engine.begin() as c:
                         c.execute(update(signed_checks).where(signed_checks.c.id == check_id)
                                   .values(ok=res.ok, result=dumps(res.as_json())))
+                    if res.needs_confirmation:
+                        # Valid signatures, but nobody vouches for who signed: an archivist decides.
+                        with svc.engine.begin() as c:
+                            c.execute(update(drafts).where(drafts.c.id == d["id"], drafts.c.status == "awaiting")
+                                      .values(status="confirm", confirm_check_id=check_id))
+                        awaiting_confirmation.append(e.name)
+                        signers = "、".join(s.signer for s in res.signatures if s.ok)
+                        svc.notifier.notify(d["user"], "sign-unverified", f"交接书签名有效但签署人身份未核验：{e.name}",
+                                            f"签署人：{signers}。未配置可信根证书，无法核实签署人身份；"
+                                            "须由档案管理员在“交接档案”页面确认后才归档。",
+                                            link=svc.status_link(), object_id=f"check-{check_id}")
+                        break
                     if res.ok:
                         job, _ = svc.queue.enqueue("archive", f"archive:{d['id']}", {
                             "draft_id": d["id"], "cert_path": e.path, "cert_key": e.key, "cert_etag": e.etag,
@@ -337,13 +414,12 @@ def scan_job(svc: FlowHost, ctx: JobContext) -> dict[str, Any]:
                 conn.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {"checked": checked, "archive_jobs": queued, "rejected": rejected}
+    return {"checked": checked, "archive_jobs": queued, "rejected": rejected, "to_confirm": awaiting_confirmation}
 
 
 def archive_job(svc: FlowHost, ctx: JobContext) -> dict[str, Any]:
     from ..filing import ARCHIVED_TAG, FilingError, file_bundle
     from .records.registry import Filed, record_bundle
-    from .signing.check import check_certificate
 
     p = ctx.job.payload
     with svc.engine.connect() as c:
@@ -353,6 +429,8 @@ def archive_job(svc: FlowHost, ctx: JobContext) -> dict[str, Any]:
     d = dict(row._mapping)
     if d["status"] == "archived":
         return {"skipped": True, "bundle_id": d["bundle_id"]}
+    if d["status"] not in ("awaiting", "confirm"):
+        raise JobFailed("该草稿已被新版本取代，未归档；请签署新版交接书")
     meta = BundleMeta(**loads(d["meta"]))
     work = svc.settings.work_dir / f"job-{ctx.job.id}"
     shutil.rmtree(work, ignore_errors=True)
@@ -369,15 +447,18 @@ def archive_job(svc: FlowHost, ctx: JobContext) -> dict[str, Any]:
             raise JobFailed(f"读取签署后的交接书失败：{exc}") from None
         finally:
             hconn.close()
-        check = check_certificate(signed, svc.settings.roles, trust_root=svc.settings.trust_root,
-                                  match=svc.settings.signer_match)
-        if not check.ok:
+        check = check_signed(svc, signed, d["draft_sha256"])
+        if not check.ok and not (check.needs_confirmation and d["confirmed_by"]):
             raise JobFailed(f"交接书签名校验未通过，未归档：{check.reason}")
         src = SourceView(svc.dms.connector(d["source_path"], d["user"]),
                          exclude=relative_inside(d["handover_path"], d["source_path"]),
                          extra=(f"{SIGNED_DIR}/{signed.name}", signed))
         final = work / "final.zip"
         result = _assemble_from(svc, ctx, src, final, meta)
+        if d["content_digest"] and content_digest(result.index) != d["content_digest"]:
+            # The signers certified the draft's documents; these are not the same any more.
+            raise JobFailed("来源文件夹中的材料在生成草稿后有改动，与各方签署的交接书不符，未归档；"
+                            "请重新生成档案包草稿并签署")
         code = result.index["bundle"]["archival_code"]
         dpath = dossier_path(svc.settings, d["source_path"], meta)
         bundle_name = safe_component(f"{meta.leader or split(d['source_path'])[1]}-离任交接档案-{code}.zip",
@@ -403,19 +484,82 @@ def archive_job(svc: FlowHost, ctx: JobContext) -> dict[str, Any]:
         except Exception as exc:  # best effort: the bundle is filed already, record it whatever happens
             log.warning("source folder not tagged: %s", exc)
         bundle_id = record_bundle(svc.engine, result.index,
-                                  Filed(svc.dms.kind, d["user"], dpath, bundle_name, _sha256(final), final.stat().st_size),
-                                  draft_id=d["id"], signatures=check.as_json())
+                                  Filed(svc.dms.kind, d["user"], dpath, filed.name, _sha256(final), final.stat().st_size),
+                                  draft_id=d["id"], signatures={**check.as_json(), "confirmed_by": d["confirmed_by"]})
         with svc.engine.begin() as c:
             c.execute(update(drafts).where(drafts.c.id == d["id"]).values(status="archived", archived_at=now(),
                                                                              bundle_id=bundle_id))
         if d["case_id"]:
             mark(svc.engine, d["case_id"], filed_at=now(), status="closed")
-        return {"archival_code": code, "folder": dpath, "name": bundle_name, "bundle_id": bundle_id,
+        return {"archival_code": code, "folder": dpath, "name": filed.name, "bundle_id": bundle_id,
+                "warnings": filed.warnings,
                 "tagged": filed.tagged, "source_tagged": source_tagged, "skipped_upload": filed.skipped,
                 "leader": meta.leader, "items": result.index["summary"]["items"],
                 "signers": [s.signer for s in check.signatures]}
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+class ConfirmError(Exception):
+    """A confirmation cannot be made (message in Chinese); ``status`` is the HTTP status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def drafts_for(svc: FlowHost, viewer: Any, statuses: tuple[str, ...] = ("awaiting", "confirm")) -> list[dict[str, Any]]:
+    """Drafts ``viewer`` may see, newest first, with the signed check that waits for
+    confirmation (signers, reasons)."""
+    from .records.owner import scoped
+
+    q = scoped(select(drafts).where(drafts.c.status.in_(statuses)).order_by(drafts.c.id.desc()).limit(100),
+               drafts.c.user, viewer)
+    out = []
+    with svc.engine.connect() as c:
+        for r in c.execute(q):
+            d = dict(r._mapping)
+            check = None
+            if d["confirm_check_id"]:
+                row = c.execute(select(signed_checks).where(signed_checks.c.id == d["confirm_check_id"])).first()
+                check = loads(row.result) if row is not None else None
+            out.append({k: d[k] for k in ("id", "user", "source_path", "handover_path", "draft_name", "cert_name",
+                                          "draft_sha256", "archival_code", "status", "created", "confirmed_by")}
+                       | {"signers": [s["signer"] for s in (check or {}).get("signatures", []) if s.get("ok")],
+                          "signed_name": (check or {}).get("name", "")})
+    return out
+
+
+def confirm_draft(svc: FlowHost, draft_id: int, who: Any) -> Job:
+    """An archivist's explicit confirmation of a validly signed 交接书 whose signers' identity
+    could not be verified (no trust root): the archival it held back is queued.
+
+    Only members of the archivist group (or administrators; standalone: the operator) may
+    confirm, never the draft's owner alone. The archive job then runs exactly as it would
+    have run without the hold -- as the draft's owner, for the owner's folders: confirming
+    does not make the app act as the archivist."""
+    if not (who.sees_all or who.admin):
+        raise ConfirmError("只有档案管理员可以确认签署人身份", 403)
+    with svc.engine.connect() as c:
+        row = c.execute(select(drafts).where(drafts.c.id == draft_id)).first()
+        check = c.execute(select(signed_checks).where(signed_checks.c.id == row.confirm_check_id)).first() \
+            if row is not None and row.confirm_check_id else None
+    if row is None:
+        raise ConfirmError("没有这个档案包草稿", 404)
+    if row.status != "confirm" or check is None:
+        raise ConfirmError("该草稿没有等待确认的签署", 409)
+    with svc.engine.begin() as c:
+        done = c.execute(update(drafts).where(drafts.c.id == draft_id, drafts.c.status == "confirm")
+                         .values(confirmed_by=who.user or "本机用户", confirmed_at=now())).rowcount
+    if not done:
+        raise ConfirmError("该草稿没有等待确认的签署", 409)
+    job, _ = svc.queue.enqueue("archive", f"archive:{draft_id}", {
+        "draft_id": draft_id, "cert_path": check.name, "cert_key": check.file_key, "cert_etag": check.etag,
+    }, user=row.user, title=f"归档交接档案包：{row.source_path}")
+    svc.notifier.notify(row.user, "sign-confirmed", f"档案管理员已确认签署人身份：{check.name}",
+                        f"{who.user or '档案管理员'} 已确认交接书的签署，开始归档。", link=svc.status_link(),
+                        object_id=f"confirm-{draft_id}")
+    return job
 
 
 # -- notifications when a job ends ------------------------------------------------------------
@@ -440,7 +584,8 @@ def on_finished(svc: FlowHost, job: Job) -> None:
             svc.notifier.notify(
                 job.user, "archived", f"交接档案包已归档：{r.get('leader', '')}",
                 f"档号 {r.get('archival_code', '')}，已归档到“{r.get('folder', '')}”（{r.get('name', '')}），"
-                "并标记“已归档”。", link=svc.dms.link(r.get("folder", "")), object_id=f"job-{job.id}-archived")
+                "并标记“已归档”。" + "".join(f"注意：{w}" for w in r.get("warnings") or []),
+                link=svc.dms.link(r.get("folder", "")), object_id=f"job-{job.id}-archived")
         elif job.status == "failed":
             svc.notifier.notify(job.user, "failed", "交接档案包自动归档失败", job.error,
                                 object_id=f"job-{job.id}-failed")

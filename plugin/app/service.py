@@ -18,6 +18,7 @@ from urllib.parse import quote
 from sqlalchemy import delete
 
 from ..inventory import Inventory, default_inventory, load_inventory
+from ..runtime.resources import private_dir
 from . import flows
 from .appapi import NextcloudClient
 from .config import Settings
@@ -34,8 +35,9 @@ log = logging.getLogger("handover_dossier.app")
 class Service:
     def __init__(self, settings: Settings, *, today: Callable[[], dt.date] | None = None) -> None:
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        settings.work_dir.mkdir(parents=True, exist_ok=True)
+        # The database, work files and fetched bundles are a leader's records: owner only.
+        private_dir(settings.data_dir)
+        settings.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if settings.dms_root is not None:
             settings.dms_root.mkdir(parents=True, exist_ok=True)
         self.engine = open_engine(settings.database_url)

@@ -31,12 +31,14 @@ from fastapi.responses import (
 )
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from ..connectors import ConnectorError
 from ..lang.i18n import normalize_lang, ui
 from . import flows
 from .appapi import UNAUTHENTICATED, AuthError, check_request
 from .dms import LocalDMS
+from .guard import Guard
 from .records import cases as case_mod
 from .records import registry
 from .records.owner import Principal
@@ -61,7 +63,8 @@ class AppAPIAuth:
             return
         scope.setdefault("state", {})
         if not self.svc.settings.exapp:
-            scope["state"]["user"] = self.svc.settings.local_user
+            # the standalone login's user (set by the guard), else the local operator
+            scope["state"]["user"] = scope["state"].get("user") or self.svc.settings.local_user
             await self.app(scope, receive, send)
             return
         if (scope["method"], scope["path"]) in UNAUTHENTICATED:
@@ -121,9 +124,10 @@ def _ts(value: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(value)) if value else ""
 
 
-def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
+def create_app(svc: Service, *, manage_lifecycle: bool = True, bind_host: str = "") -> FastAPI:
     """The FastAPI app. With ``manage_lifecycle`` the service's workers and poller start and
-    stop with the server."""
+    stop with the server. ``bind_host``: the address the server listens on (a standalone
+    server also answers to that name, see :mod:`.guard`)."""
     from contextlib import asynccontextmanager
 
     @asynccontextmanager
@@ -147,7 +151,7 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
         suffix = "lang=zh-Hant" if lang == "zh-Hant" else ""
         html = env.get_template(name).render(
             lang=lang, lang_q=suffix, amp_lang=("&" + suffix) if suffix else "", user=_user(request),
-            standalone=not svc.settings.exapp, **ctx)
+            standalone=not svc.settings.exapp, csrf=getattr(request.state, "csrf", ""), **ctx)
         return HTMLResponse(ui(html, lang) if lang == "zh-Hant" else html, status_code=status)
 
     # -- lifecycle (AppAPI) --------------------------------------------------------------
@@ -331,6 +335,21 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
         checks = len(fetched.report.checks) if fetched.report is not None else 0
         return _json({"ok": fetched.ok, "problems": fetched.problems, "checks": checks}, lang=_lang(request))
 
+    @app.get("/api/v1/drafts")
+    def api_drafts(request: Request) -> JSONResponse:
+        return _json({"drafts": flows.drafts_for(svc, viewer(request))}, lang=_lang(request))
+
+    @app.post("/api/v1/drafts/{draft_id}/confirm")
+    def api_confirm(request: Request, draft_id: str) -> JSONResponse:
+        n = _id(draft_id)
+        try:
+            if n is None:
+                raise flows.ConfirmError("没有这个档案包草稿", 404)
+            job = flows.confirm_draft(svc, n, viewer(request))
+        except flows.ConfirmError as exc:
+            return _json({"error": str(exc)}, exc.status, _lang(request))
+        return _json({"status": "accepted", "job": job.id}, lang=_lang(request))
+
     @app.get("/api/v1/access-log")
     def api_access(request: Request, code: str = "") -> JSONResponse:
         who = viewer(request)
@@ -406,9 +425,18 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
         return FileResponse(fetched.path, media_type="application/zip", filename=fetched.path.name,
                             background=BackgroundTask(shutil.rmtree, tmp, True))
 
+    def refused_form(request: Request, form: dict[str, str]) -> Response | None:
+        """403 for a standalone form post without this server's CSRF token."""
+        if guard.check_form(form):
+            return None
+        return page(request, "message.html", 403, title="请求被拒绝",
+                    message="表单缺少有效的校验码（可能来自其他网站）。请从本系统的页面重新提交。")
+
     @app.post("/verify")
-    def verify_page(request: Request, code: str = "") -> Response:
-        _fetched, tmp, _error = _fetch(request, code, "verify")
+    async def verify_page(request: Request, code: str = "") -> Response:
+        if (refused := refused_form(request, await _form(request))) is not None:
+            return refused
+        _fetched, tmp, _error = await run_in_threadpool(_fetch, request, code, "verify")
         shutil.rmtree(tmp, ignore_errors=True)
         q = urlencode({"code": code, **({"lang": "zh-Hant"} if _lang(request) == "zh-Hant" else {})})
         return RedirectResponse(f"bundle?{q}", status_code=303)
@@ -420,7 +448,10 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
         jobs_ = [] if job and not id_list else svc.queue.list(viewer=who, ids=id_list or None,
                                                               file_ids=_ids(fileIds) or None, limit=30)
         folders = svc.dms.folders() if isinstance(svc.dms, LocalDMS) and not svc.settings.exapp else []
+        may_confirm = who.sees_all or who.admin
+        to_confirm = flows.drafts_for(svc, who, ("confirm",))
         return page(request, "status.html", jobs=jobs_, folders=folders, notes=svc.notifier.recent(10, viewer=who),
+                    to_confirm=to_confirm, may_confirm=may_confirm,
                     job_q=job, file_q=fileIds, webhooks=svc.webhooks, webhook_error=svc.webhook_error,
                     poll_seconds=int(svc.settings.poll_seconds))
 
@@ -428,6 +459,8 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
     async def assemble_form(request: Request) -> Response:
         """Standalone stand-in for the Files menu: start assembling a local folder."""
         form = await _form(request)
+        if (refused := refused_form(request, form)) is not None:
+            return refused
         folder = form.get("folder", "")
         if not isinstance(svc.dms, LocalDMS) or svc.settings.exapp:
             return page(request, "message.html", 400, title="请从文件菜单发起", message="请在 Nextcloud 文件应用中对文件夹使用“生成交接档案包”。")
@@ -445,6 +478,21 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
         lang = "&lang=zh-Hant" if _lang(request) == "zh-Hant" else ""
         return RedirectResponse(f"status?job={job.id}{lang}", status_code=303)
 
+    @app.post("/confirm")
+    async def confirm_form(request: Request) -> Response:
+        form = await _form(request)
+        if (refused := refused_form(request, form)) is not None:
+            return refused
+        n = _id(form.get("draft", ""))
+        lang = "?lang=zh-Hant" if _lang(request) == "zh-Hant" else ""
+        try:
+            if n is None:
+                raise flows.ConfirmError("没有这个档案包草稿", 404)
+            flows.confirm_draft(svc, n, viewer(request))
+        except flows.ConfirmError as exc:
+            return page(request, "message.html", exc.status, title="无法确认", message=str(exc))
+        return RedirectResponse(f"status{lang}", status_code=303)
+
     @app.get("/cases", response_class=HTMLResponse)
     def cases_page(request: Request, error: str = "") -> HTMLResponse:
         today = svc.today()
@@ -456,6 +504,8 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
     @app.post("/cases")
     async def cases_form(request: Request) -> Response:
         form = await _form(request)
+        if (refused := refused_form(request, form)) is not None:
+            return refused
         lang = "&lang=zh-Hant" if _lang(request) == "zh-Hant" else ""
         try:
             case_mod.open_case(svc.engine, user=case_user(request),
@@ -474,7 +524,8 @@ def create_app(svc: Service, *, manage_lifecycle: bool = True) -> FastAPI:
     def icon() -> Response:
         return Response(ICON_SVG, media_type="image/svg+xml")
 
-    return AppAPIAuth(app, svc)  # type: ignore[return-value]
+    guard = Guard(AppAPIAuth(app, svc), svc.settings, bind_host)
+    return guard  # type: ignore[return-value]
 
 
 # The top-menu page AppAPI renders (/index.php/apps/app_api/embedded/<appid>/dossier?fileIds=..)

@@ -38,6 +38,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
+from ..runtime.sandbox import safe_environ
 from ..runtime.tools import soffice_path
 
 #: PDF/A-2b: the archival profile of GB/T 23286.2 / ISO 19005-2 that LibreOffice writes.
@@ -143,7 +144,8 @@ def _convert_group(docx_files: list[Path], outdir: Path, when: datetime, lang: s
     try:
         conf = profile / "fonts.conf"
         conf.write_text(_fonts_conf(lang), encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SAL_", "UNO_"))}
+        # no secrets (app secret, passwords) for an external tool
+        env = {k: v for k, v in safe_environ().items() if not k.startswith(("SAL_", "UNO_"))}
         env.update({"HOME": str(profile), "FONTCONFIG_FILE": str(conf), "LC_ALL": "C.UTF-8", "TZ": "UTC"})
         # LibreOffice runs in its profile folder: every path it gets must be absolute
         cmd = [binary, f"-env:UserInstallation={profile.joinpath('user').as_uri()}", "--headless", "--norestore",

@@ -73,10 +73,14 @@ def _localize(value: Any, lang: str) -> Any:
 #: tree would take gigabytes; chunk by chunk it takes what 400 rows take.
 ROW_CHUNK = 400
 
-#: Sentinel text that marks the row after (or before) a chunk of rows. U+2063 (invisible
-#: separator) cannot come from document metadata after NFC normalisation of titles.
-_MARK_START = "\u2063HD-ROWS-START\u2063"
-_MARK_END = "\u2063HD-ROWS-END\u2063"
+def _marks() -> tuple[str, str]:
+    """Sentinel texts that mark the rows before and after a chunk of rows: new random ones
+    for every document, so that no title can contain them (a title is any text a document
+    or a DMS gave us -- U+2063 included; a fixed mark in a title broke long catalogues)."""
+    import secrets
+
+    nonce = secrets.token_hex(12)
+    return f"\u2063HD-ROWS-START-{nonce}\u2063", f"\u2063HD-ROWS-END-{nonce}\u2063"
 _TR = re.compile(r"<w:tr[ >/]")
 
 
@@ -167,8 +171,9 @@ def _render_streamed(template: str, context: dict[str, Any], out: Path, *, when:
                      (tpl.init_docx() or tpl.patch_xml(tpl.get_xml())), re.S)
     if loop is None or "loop." in loop.group(1):
         return False  # a loop we cannot see, or row numbers from the loop: they would restart per chunk
+    mark_start, mark_end = _marks()
     first = dict(context)
-    first[rows] = [*items[:ROW_CHUNK], _Sentinel(_MARK_END)]
+    first[rows] = [*items[:ROW_CHUNK], _Sentinel(mark_end)]
     tpl.render(_localize(first, lang), autoescape=True)
     _finish(tpl, when=when, lang=lang, title=title)
     tmp = out.with_name(out.name + ".first")
@@ -177,7 +182,7 @@ def _render_streamed(template: str, context: dict[str, Any], out: Path, *, when:
     try:
         with zipfile.ZipFile(tmp) as src:
             xml = src.read("word/document.xml").decode("utf-8")
-            span = _row_span(xml, _MARK_END)
+            span = _row_span(xml, mark_end)
             if span is None:
                 return False
             prefix, suffix = xml[: span[0]], xml[span[1]:]
@@ -194,11 +199,11 @@ def _render_streamed(template: str, context: dict[str, Any], out: Path, *, when:
                         w.write(prefix.encode("utf-8"))
                         for k in range(ROW_CHUNK, len(items), ROW_CHUNK):
                             chunk = dict(lean)
-                            chunk[rows] = [_Sentinel(_MARK_START), *items[k:k + ROW_CHUNK], _Sentinel(_MARK_END)]
+                            chunk[rows] = [_Sentinel(mark_start), *items[k:k + ROW_CHUNK], _Sentinel(mark_end)]
                             part = _load(template)
                             part.render(_localize(chunk, lang), autoescape=True)
                             body = etree.tostring(part.docx.element, encoding="unicode")
-                            a, b = _row_span(body, _MARK_START), _row_span(body, _MARK_END)
+                            a, b = _row_span(body, mark_start), _row_span(body, mark_end)
                             if a is None or b is None:
                                 raise TemplateError(f"模板 {template} 的表格行无法分段生成")
                             w.write(body[a[1]:b[0]].encode("utf-8"))

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..inventory import Inventory
 from ..lang.textnorm import nfc, to_simplified
-from ..runtime.resources import cache_dir, corpus_dir
+from ..runtime.resources import cache_dir, corpus_dir, private_dir
 
 #: Bump when features or training change: cached models are then retrained.
 MODEL_VERSION = "1"
@@ -258,7 +258,7 @@ _lock = threading.Lock()
 def models_dir() -> Path:
     """Where trained models are cached (``DOSSIER_MODEL_CACHE`` overrides)."""
     env = os.environ.get("DOSSIER_MODEL_CACHE")
-    return Path(env) if env else cache_dir() / "models"
+    return private_dir(Path(env)) if env else cache_dir() / "models"
 
 
 def model_key(training: bytes, inventory: Inventory, extra: bytes = b"") -> str:

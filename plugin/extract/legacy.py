@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ..runtime.sandbox import safe_environ
 from ..runtime.tools import soffice_path
 from .base import Extracted, ExtractionError, Limits
 
@@ -66,7 +67,7 @@ def convert(path: Path, target: str, workdir: Path, limits: Limits, suffix: str)
     outdir = workdir / "out"
     cmd = [binary, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--invisible", "--norestore",
            "--nologo", "--nodefault", "--nolockcheck", "--convert-to", target, "--outdir", str(outdir), str(src)]
-    env = dict(os.environ, HOME=str(workdir), SAL_USE_VCLPLUGIN="svp")
+    env = safe_environ(HOME=str(workdir), SAL_USE_VCLPLUGIN="svp")  # no secrets for an external tool
     timeout = min(limits.tool_timeout, limits.timeout * 0.8)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
                             env=env, cwd=workdir, start_new_session=True)

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ..runtime.sandbox import safe_environ
 from .base import Extracted, Limits
 from .layout import Box, Line, from_boxes
 
@@ -385,7 +386,8 @@ def _tesseract_once(binary: str, lang: str, listing: Path, workdir: Path, limits
     """One Tesseract call over the stacked images: per image, its recognised lines as
     (top y, text, confidence); and the mean word confidence."""
     base = workdir / f"out-{lang}"
-    env = dict(os.environ, OMP_THREAD_LIMIT="1")  # one core per document; workers run in parallel
+    # one core per document (workers run in parallel); no secrets for an external tool
+    env = safe_environ(OMP_THREAD_LIMIT="1")
     cmd = [binary, str(listing), str(base), "-l", lang, "--psm", PSM, "--dpi", str(limits.ocr_dpi), "tsv"]
     try:
         res = subprocess.run(cmd, capture_output=True, timeout=max(timeout, 1.0), env=env, check=False)
@@ -596,6 +598,11 @@ def ocr_image(path: Path, limits: Limits) -> OcrResult:
         for i in _page_indexes(n):
             im.seek(i)
             im.draft("L", (4000, 4000))  # JPEG: decode at reduced size directly
+            # The header gives the size before any pixel is decoded: a 0.9 MB PNG can declare
+            # 17000×17000 (3 GB once decoded). Formats that cannot decode reduced stop here.
+            w, h = im.size
+            if w * h > limits.max_pixels * 2:
+                raise OcrUnavailable(f"图片尺寸过大（{w}×{h} 像素），为防止耗尽内存未解码，未做文字识别")
             frame = im.convert("L")
             dpi = (im.info.get("dpi") or (0, 0))[0] or 0
             target = limits.ocr_dpi / dpi if dpi and dpi > limits.ocr_dpi * 1.2 else 1.0

@@ -38,9 +38,23 @@ def corpus_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Per-user cache (downloaded documents, trained models)."""
+    """Per-user cache (downloaded documents, trained models), private to the user: it holds
+    copies of a leader's records, so it is created (or narrowed to) mode 0700."""
     env = os.environ.get("DOSSIER_CACHE")
     if env:
-        return Path(env)
+        return private_dir(Path(env))
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "handover-dossier"
+    return private_dir(Path(base) / "handover-dossier")
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` as a folder only its owner can enter (0700): created so, or narrowed when it
+    is ours and open to others. Best effort (a folder someone else owns is left alone)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        st = path.stat()
+        if st.st_mode & 0o077 and st.st_uid == os.getuid():
+            path.chmod(0o700)
+    except OSError:
+        pass
+    return path

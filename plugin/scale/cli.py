@@ -28,8 +28,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 2
     from redis.exceptions import ConnectionError as RedisConnectionError
 
+    from .jobs import JobSpecError, queue_secret
     from .worker import run_worker
 
+    try:
+        queue_secret()
+    except JobSpecError as exc:
+        _print(f"错误：{exc}", err=True)
+        return 2
     try:
         run_worker(url, args.queue or [QUEUE], name=args.name, burst=args.burst,
                    job_monitoring_interval=args.monitor_interval, abandoned_after=args.abandoned_after,
@@ -77,6 +83,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         return 2
     try:
         queued = enqueue(jobs, url, args.queue, retries=args.retries)
+    except JobSpecError as exc:
+        _print(f"错误：{exc}", err=True)
+        return 2
     except RedisConnectionError as exc:
         _print(f"错误：无法连接 Redis（{type(exc).__name__}）：{_safe(url)}", err=True)
         return 1

@@ -12,11 +12,19 @@ A job is a small JSON object (one line of a batch file)::
 ``source`` and ``output`` are required; ``output`` must be a path every worker can write
 (a shared file system) -- ``file_to`` then files the bundle into a DMS as well. Sources
 and destinations must not carry credentials: jobs are stored in Redis.
+
+Whoever can write to Redis could otherwise choose what a worker reads (with the worker's
+credentials), where it writes and where it files -- or name any importable function for RQ
+to call. So every job carries an HMAC-SHA256 of what it asks (function, arguments, job id)
+under a secret shared by ``dossier batch`` and the workers (``DOSSIER_QUEUE_SECRET``); a
+worker runs only ``assemble_bundle`` and only with a valid HMAC (:func:`refusal`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 import os
 import socket
 import time
@@ -31,6 +39,43 @@ META_FIELDS = ("leader", "post", "unit", "term_start", "term_end", "fonds", "inc
 
 class JobSpecError(ValueError):
     """A job specification is unusable (message in Chinese)."""
+
+
+#: The one function a worker runs.
+JOB_FUNCTION = "handover_dossier.scale.jobs.assemble_bundle"
+#: Shortest shared secret accepted.
+MIN_SECRET = 16
+
+
+def queue_secret() -> bytes:
+    """The shared secret that signs and checks jobs (``DOSSIER_QUEUE_SECRET``)."""
+    secret = os.environ.get("DOSSIER_QUEUE_SECRET", "")
+    if len(secret) < MIN_SECRET:
+        raise JobSpecError(f"未设置 DOSSIER_QUEUE_SECRET（至少 {MIN_SECRET} 个字符，batch 与所有工作进程相同）："
+                           "队列中的任务须用它签名，工作进程只执行签名有效的任务")
+    return secret.encode("utf-8")
+
+
+def job_signature(secret: bytes, func: str, args: Any, kwargs: Any, job_id: str) -> str:
+    """HMAC-SHA256 over everything a job makes a worker do."""
+    msg = json.dumps({"func": func, "args": args, "kwargs": kwargs, "id": job_id}, ensure_ascii=False,
+                     sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return hmac.new(secret, msg, hashlib.sha256).hexdigest()
+
+
+def refusal(job: Any, secret: bytes) -> str:
+    """Why a worker must not run ``job`` ('' when it may): another function, or an HMAC that
+    does not match (a job someone wrote into Redis without the secret, or changed)."""
+    try:
+        func, args, kwargs = job.func_name, list(job.args or ()), dict(job.kwargs or {})
+    except Exception:
+        return "任务内容无法读取"
+    if func != JOB_FUNCTION:
+        return f"拒绝执行：任务要调用的函数不是档案包任务（{func[:80]}）"
+    given = str((job.meta or {}).get("hmac", ""))
+    if not given or not hmac.compare_digest(given, job_signature(secret, func, args, kwargs, job.id)):
+        return "拒绝执行：任务签名无效（不是用 DOSSIER_QUEUE_SECRET 签发的任务，或任务内容被改动）"
+    return ""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import QUEUE
-from .jobs import BundleJob, JobSpecError
+from .jobs import JOB_FUNCTION, BundleJob, JobSpecError, job_signature, queue_secret
 
 #: Job time limit (seconds): a bundle of tens of thousands of documents takes a while.
 JOB_TIMEOUT = 6 * 3600
@@ -72,11 +72,13 @@ def _queue(redis_url: str, name: str):
 
 def enqueue(jobs: list[BundleJob], redis_url: str, queue: str = QUEUE, *, job_timeout: int = JOB_TIMEOUT,
             retries: int = RETRIES) -> list[Enqueued]:
-    """Queue every job whose bundle is not already queued or being made."""
+    """Queue every job whose bundle is not already queued or being made, each signed with
+    the shared secret (:func:`.jobs.queue_secret`; JobSpecError without one)."""
     from rq import Retry
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
+    secret = queue_secret()
     q = _queue(redis_url, queue)
     out = []
     for job in jobs:
@@ -87,9 +89,11 @@ def enqueue(jobs: list[BundleJob], redis_url: str, queue: str = QUEUE, *, job_ti
         if status is not None and str(getattr(status, "value", status)) in _ACTIVE:
             out.append(Enqueued(job, job.job_id, False))
             continue
-        q.enqueue_call("handover_dossier.scale.jobs.assemble_bundle", args=(job.as_dict(),), job_id=job.job_id,
+        args = [job.as_dict()]
+        q.enqueue_call(JOB_FUNCTION, args=tuple(args), job_id=job.job_id,
                        timeout=job_timeout, result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL,
-                       retry=Retry(max=retries) if retries else None, description=f"档案包 {job.output}")
+                       retry=Retry(max=retries) if retries else None, description=f"档案包 {job.output}",
+                       meta={"hmac": job_signature(secret, JOB_FUNCTION, args, {}, job.job_id)})
         out.append(Enqueued(job, job.job_id, True))
     return out
 

@@ -27,12 +27,34 @@ from rq.timeouts import TimerDeathPenalty
 from . import QUEUE
 
 
+class JobRefused(Exception):
+    """A job the worker will not run (another function, or no valid HMAC)."""
+
+
 class DossierWorker(Worker):
     """RQ worker for bundle jobs (see the module docstring)."""
 
     death_penalty_class = TimerDeathPenalty
     #: Seconds after the last heartbeat before a running job counts as abandoned.
     abandoned_after: int = 60
+    #: DOSSIER_QUEUE_SECRET: only jobs signed with it are run.
+    queue_secret: bytes = b""
+
+    def perform_job(self, job: Any, queue: Any, execution: Any) -> bool:
+        """Check the job before anything of it runs (:func:`.jobs.refusal`); a refused job
+        fails with the reason and nothing it names is imported or called."""
+        from .jobs import refusal
+
+        reason = refusal(job, self.queue_secret) if self.queue_secret else "工作进程未配置 DOSSIER_QUEUE_SECRET"
+        if reason:
+            import sys
+
+            try:
+                raise JobRefused(reason)
+            except JobRefused:
+                self._finalize_failure(job, queue, execution, sys.exc_info())
+            return False
+        return super().perform_job(job, queue, execution)
 
     def get_heartbeat_ttl(self, job: Any, working_time: float = 0.0) -> int:
         if job.timeout and job.timeout > 0:
@@ -66,6 +88,9 @@ def run_worker(
     """Work on ``queues`` until stopped (or, ``burst``, until they are empty)."""
     from redis import Redis
 
+    from .jobs import queue_secret
+
+    secret = queue_secret()  # JobSpecError: a worker without the secret does not start
     connection = Redis.from_url(redis_url)
     preload()
     qs = [Queue(q, connection=connection, serializer=JSONSerializer) for q in (queues or [QUEUE])]
@@ -73,5 +98,6 @@ def run_worker(
                            job_monitoring_interval=job_monitoring_interval, maintenance_interval=maintenance_interval,
                            worker_ttl=worker_ttl)
     worker.abandoned_after = abandoned_after
+    worker.queue_secret = secret
     logging.getLogger("rq.worker").setLevel(logging_level)
     return worker.work(burst=burst, logging_level=logging_level)

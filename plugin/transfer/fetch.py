@@ -47,6 +47,17 @@ except ImportError:  # pragma: no cover - non-POSIX
 STREAM_CHUNK = 256 << 10
 #: Documents from this size on keep a note that lets an interrupted download resume.
 RESUME_MIN = 256 << 10
+#: A server may send a little more than it listed (the document grew in between; the
+#: download then starts over once), never much more: beyond the listed size plus this
+#: margin the body is cut off -- a hostile or broken server cannot fill the disk.
+OVERSIZE_MARGIN = 1 << 20
+#: Longest body accepted when the listing gave no size (the readers open 512 MB at most).
+UNLISTED_MAX = 512 << 20
+
+
+def max_body(listed: int) -> int:
+    """Bytes of a download accepted for a document listed with ``listed`` bytes."""
+    return listed + max(OVERSIZE_MARGIN, listed // 100) if listed else UNLISTED_MAX
 
 
 @dataclass
@@ -444,7 +455,12 @@ class Fetcher:
                 state.reset()  # the server ignored the range and sends everything
                 from_zero = True
             read = getattr(src, "read1", src.read)
+            limit = max_body(entry.size)
             while chunk := read(STREAM_CHUNK):
+                if state.size + len(chunk) > limit:
+                    state.reset()
+                    listed = f"列出的大小为 {entry.size} 字节" if entry.size else "未列出大小"
+                    raise DocumentUnavailable(f"服务器发送的内容远超文件大小（{listed}），已中止下载，未收入")
                 state.append(chunk)
                 if self._cancel.is_set():
                     raise ConnectorError("获取已中止")

@@ -3,7 +3,10 @@
 Extraction parses untrusted files with C and pure-Python parsers: it is CPU-bound (so it
 runs in processes, using every core), it can hang on a malicious file (so each document
 has a time limit, after which its worker is killed and the document becomes an
-exception), and it can balloon in memory (so each worker has an address-space cap).
+exception), and it can balloon in memory (so each worker has an address-space cap,
+:mod:`..runtime.sandbox`). Every read runs in such a worker -- a run of three documents
+too: a parser is never run in the process that drives the run, where a flate bomb or a
+PDF of millions of text operators would take the machine's memory with it.
 
 Classification is CPU-bound too (character n-grams, a linear model: a few milliseconds a
 document), and it needs the text that extraction has just produced. So a worker does
@@ -23,7 +26,6 @@ from __future__ import annotations
 import collections
 import concurrent.futures as cf
 import contextlib
-import multiprocessing
 import os
 import signal
 import threading
@@ -35,9 +37,7 @@ from typing import Any
 
 from ..extract import Extracted, ExtractionError, Limits, extract_document
 from ..runtime.memtrim import release_memory
-
-#: Address-space cap per worker process (bytes); a zip bomb hits this, not the machine.
-WORKER_MEMORY = int(os.environ.get("DOSSIER_WORKER_MEMORY", str(3 << 30)))
+from ..runtime.sandbox import init_worker, kill_pool, memory_cap, mp_context, safe_environ
 
 
 @dataclass(frozen=True)
@@ -82,21 +82,10 @@ class _State:
 _WORKER_STATE = _State()
 
 
-def _init_worker(env: dict[str, str] | None = None, state: _State | None = None) -> None:
-    """Worker start: memory cap; the parent's environment as it is *now* (a forkserver
-    keeps the environment of the moment it started, and settings such as
-    ``DOSSIER_TESSERACT`` or ``DOSSIER_CACHE`` may have changed since); the run's state."""
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
-    except (ImportError, ValueError, OSError):
-        pass
-    if env is not None:
-        for k in list(os.environ):
-            if k not in env:
-                del os.environ[k]
-        os.environ.update(env)
+def _init_worker(cap: int, env: dict[str, str], state: _State | None = None) -> None:
+    """Worker start: memory cap and environment (:func:`..runtime.sandbox.init_worker`); the
+    run's state."""
+    init_worker(cap, env)
     global _WORKER_STATE
     _WORKER_STATE = state or _State()
 
@@ -129,7 +118,7 @@ def _timeout_error(limits: Limits) -> ExtractionError:
 
 def _process(task: Task, limits: Limits, state: _State, read: Callable[..., Extracted | ExtractionError]) -> Outcome:
     """Read (cache first) and classify one task; ``read`` is :func:`run_one` in a worker
-    (killed from outside when it overruns) or :func:`run_with_deadline` in-process."""
+    (killed from outside when it overruns)."""
     t = time.perf_counter()
     result = state.cache.get(task.sha256, task.name) if state.cache is not None else None
     from_cache = result is not None
@@ -159,7 +148,7 @@ TRIM_AFTER_BYTES = 1 << 20
 
 def _run_task(task: Task, limits: Limits) -> Outcome:
     """Entry point in a worker process."""
-    outcome = _process(task, limits, _WORKER_STATE, run_one)
+    outcome = _process(task, limits, _WORKER_STATE, run_with_deadline)
     if not outcome.from_cache:
         try:
             big = os.path.getsize(task.path) >= TRIM_AFTER_BYTES
@@ -176,28 +165,12 @@ def _run_task(task: Task, limits: Limits) -> Outcome:
 WINDOW_PER_WORKER = 3
 
 
-#: Modules the fork server imports once, so that every worker starts with them loaded and
-#: their pages are shared between the workers (they are read-only after import).
-PRELOAD = ("handover_dossier.transfer.workers", "handover_dossier.classify.model", "handover_dossier.lang.textnorm", "pypdfium2",
-           "pypdf", "openpyxl", "docx", "lxml.etree", "PIL.Image", "charset_normalizer", "numpy")
-
-
-def _mp_context():
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    ctx = multiprocessing.get_context("forkserver")
-    # Takes effect when this process starts its fork server (the first pool), not after.
-    ctx.set_forkserver_preload(list(PRELOAD))
-    return ctx
-
-
 class ReadPool:
     """Documents in, results out, as they finish (not in submission order).
 
     ``submit()`` never blocks (tasks wait in a queue of small records); ``drain(timeout)``
-    returns what finished within ``timeout``. With ``workers <= 1`` on the main thread the
-    documents are read in this process, one per ``drain()`` call, under an interval
-    timer; otherwise in ``workers`` processes. A document running longer than
+    returns what finished within ``timeout``. Documents are read in ``workers`` capped
+    processes (at least one). A document running longer than
     ``limits.timeout`` becomes a timeout exception: its pool is killed and the other
     documents in flight are resubmitted to a fresh pool. When a worker dies (the OS killed
     it, or a C parser crashed), the documents that were in flight are re-run one by one
@@ -208,12 +181,11 @@ class ReadPool:
         self.limits = limits
         self.workers = max(1, workers)
         self.state = _State(classifier, cache)
-        self.serial = workers <= 1 and _can_alarm()
         self._queue: collections.deque[Task] = collections.deque()
         self._inflight: dict[cf.Future, Task] = {}
         self._started: dict[cf.Future, float] = {}
         self._pool: cf.ProcessPoolExecutor | None = None
-        self._ctx = None if self.serial else _mp_context()
+        self._ctx = mp_context()
         self.window = self.workers * WINDOW_PER_WORKER
 
     @property
@@ -225,11 +197,6 @@ class ReadPool:
         self._queue.append(task)
 
     def drain(self, timeout: float = 0.0) -> list[tuple[Task, Outcome]]:
-        if self.serial:
-            if not self._queue:
-                return []
-            task = self._queue.popleft()
-            return [(task, _process(task, self.limits, self.state, run_with_deadline))]
         self._fill()
         if not self._inflight:
             return []
@@ -277,7 +244,7 @@ class ReadPool:
     # -- internals -------------------------------------------------------------------------
     def _new_pool(self, workers: int) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(max_workers=workers, mp_context=self._ctx, initializer=_init_worker,
-                                      initargs=(dict(os.environ), self.state))
+                                      initargs=(memory_cap(), safe_environ(), self.state))
 
     def _fill(self) -> None:
         while len(self._inflight) < self.window and self._queue:
@@ -290,7 +257,7 @@ class ReadPool:
         self._inflight.clear()
         self._started.clear()
         if self._pool is not None:
-            _kill(self._pool)
+            kill_pool(self._pool)
             self._pool = None
 
     def _isolated(self, task: Task) -> Outcome:
@@ -302,9 +269,9 @@ class ReadPool:
             except cf.TimeoutError:
                 return Outcome(_timeout_error(self.limits))
             except cf.process.BrokenProcessPool:
-                return Outcome(_transient("读取时解析程序崩溃（文件可能已损坏），未收入", "corrupt"))
+                return Outcome(_transient("读取时解析程序崩溃或内存超出上限（文件可能已损坏或被恶意构造），未收入", "corrupt"))
         finally:
-            _kill(pool)
+            kill_pool(pool)
 
 
 def extract_all(
@@ -313,9 +280,7 @@ def extract_all(
     """Yield ``(job, result)`` as documents finish (not in input order), full text included.
 
     ``jobs`` is consumed lazily, a bounded number at a time; time limits and crashes are
-    handled as in :class:`ReadPool`. (In a thread, e.g. a web service's job runner, no
-    timer can interrupt a reader: even one worker then runs out of process, where a hung
-    document can be killed.)
+    handled as in :class:`ReadPool`.
     """
     source = iter(jobs)
     by_task: dict[int, Job] = {}
@@ -354,12 +319,12 @@ class _Deadline(BaseException):
 
 @contextlib.contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
-    """Interrupt the block after ``seconds`` (serial mode, main thread, POSIX only).
+    """Interrupt the block after ``seconds`` (a worker's main thread, POSIX only).
 
-    Worker processes are killed from outside when they overrun; in-process runs have no
-    outside, so an interval timer raises inside the reader instead. Python code is
-    interrupted promptly; a long call inside a C parser is interrupted when it returns,
-    and external tools (LibreOffice, Tesseract) have their own time limits.
+    A reader in Python code is interrupted promptly, and the worker lives on for the next
+    document; a long call inside a C parser is interrupted when it returns -- or, if it
+    never does, the pool kills the worker from outside. External tools (LibreOffice,
+    Tesseract) have their own time limits.
     """
     if not _can_alarm():
         yield
@@ -378,17 +343,9 @@ def _deadline(seconds: float) -> Iterator[None]:
 
 
 def run_with_deadline(path: str | Path, name: str, limits: Limits) -> Extracted | ExtractionError:
-    """:func:`run_one` under the per-document time limit, in the current process."""
+    """:func:`run_one` under the per-document time limit (in a worker process)."""
     try:
         with _deadline(limits.timeout):
             return run_one(path, name, limits)
     except _Deadline:
         return _timeout_error(limits)
-
-
-def _kill(pool: cf.ProcessPoolExecutor) -> None:
-    procs = list((getattr(pool, "_processes", None) or {}).values())  # None once shut down
-    for p in procs:
-        if p.is_alive():
-            p.kill()
-    pool.shutdown(wait=True, cancel_futures=True)

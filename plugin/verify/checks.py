@@ -45,7 +45,7 @@ from ..bundle.ziputil import UTF8_FLAG
 from ..hashing import CHUNK, MultiHasher, sm3_available
 from ..version import __version__
 from .bagit_compat import validate_bag
-from .content import inspect_file
+from .content import check_members
 
 PROPERTIES = {"authenticity": "真实性", "integrity": "完整性", "usability": "可用性", "security": "安全性"}
 SUPPORTED_FORMATS = {"1", "2"}
@@ -232,6 +232,14 @@ def verify_bundle(path: str | Path, *, use_bagit: bool = True, trust_roots: list
         _members(report, infos, root)
         members = {i.filename[len(root) + 1 :]: i for i in infos
                    if i.filename.startswith(root + "/") and is_safe_member(i.filename)}
+        clash = _file_folder_clash(members)
+        if clash:
+            raise BundleUnreadable(f"档案包中的“{clash}”既是文件又是文件夹（成员名冲突），无法解包校验")
+        for name, info in members.items():
+            # Tag files and the catalogue are parsed in this process: their declared size
+            # (zipfile never yields more) is bounded first.
+            if ("/" not in name or name == f"data/{INDEX_NAME}") and info.file_size > MAX_TAG_BYTES:
+                raise BundleUnreadable(f"档案包中的“{name}”过大（{info.file_size >> 20} MB），不是正常的清单或目录，未解包")
         workdir = Path(tmp) / "bag"
         needed = sum(i.file_size for i in members.values())
         free = shutil.disk_usage(tmp).free
@@ -257,6 +265,22 @@ def verify_bundle(path: str | Path, *, use_bagit: bool = True, trust_roots: list
         report.archival_code = str(b.get("archival_code", ""))
         report.unit, report.leader = str(b.get("unit", "")), str(b.get("leader", ""))
     return report
+
+
+#: Largest manifest, bag-info or index.json read (a 100,000-item catalogue is ~100 MB).
+MAX_TAG_BYTES = 128 << 20
+
+
+def _file_folder_clash(members: dict[str, zipfile.ZipInfo]) -> str:
+    """A member name that is a file and also the folder of another member ('' when none):
+    such a zip cannot be unpacked anywhere without one overwriting the other."""
+    names = set(members)
+    for name in names:
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            if "/".join(parts[:i]) in names:
+                return "/".join(parts[:i])
+    return ""
 
 
 def _file_sha256(path: Path) -> str:
@@ -665,27 +689,26 @@ def _bundle_metadata(report: VerifyReport, index: dict[str, Any], name: str, bag
 # -- usability and security of the contents -----------------------------------------
 def _contents(report: VerifyReport, members: dict[str, zipfile.ZipInfo], workdir: Path,
               trust_roots: list[Any] | None) -> None:
+    """Usability, active content and signatures of every payload file, parsed in a capped
+    worker process (:func:`.content.check_members`): a hostile member costs at most the
+    cap and the time limit, and becomes a failed check."""
     from .signatures import FAIL as SIG_FAIL
     from .signatures import PASS as SIG_PASS
-    from .signatures import SignatureError, has_signatures, validate_pdf
 
-    for name in sorted(n for n in members if n.startswith("data/")):
-        local = workdir / name
-        if not local.is_file():
-            continue
-        ins = inspect_file(local, name.rsplit("/", 1)[-1])
+    todo = [(workdir / name, name) for name in sorted(n for n in members if n.startswith("data/"))
+            if (workdir / name).is_file()]
+    for _local, name, checked in check_members(todo, trust_roots):
+        ins = checked.inspection
         report.add("usability", "readable", ins.usable, name, ins.usable_note)
         if ins.hazards:
             report.add("security", "active-content", False, name, "；".join(ins.hazards))
         else:
             report.add("security", "active-content", True, name, "无可执行程序、宏或活动内容")
-        if ins.kind == "pdf" and ins.usable and has_signatures(local):
-            try:
-                results = validate_pdf(local, trust_roots)
-            except SignatureError as exc:
-                report.add("authenticity", "signature", False, name, str(exc), path=name)
-                continue
-            for r in results:
+        if checked.signature_error:
+            report.add("authenticity", "signature", False, name, checked.signature_error, path=name)
+            continue
+        if checked.signatures:
+            for r in checked.signatures:
                 label = f"{name}（签名 {r.field}{'，' + r.signer if r.signer else ''}）"
                 report.add("authenticity", "signature", r.status == SIG_PASS, label, r.message,
                            warn=r.status not in (SIG_PASS, SIG_FAIL), path=name)

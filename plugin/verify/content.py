@@ -3,7 +3,11 @@
 Used by ``verify`` for two of the four properties of DA/T 70: usability (each file opens
 with its format's reader) and security (no executables, macros or active content). The
 checks are lighter than text extraction - open, count pages or sheets, decode - so that
-verifying a large bundle years later stays quick.
+verifying a large bundle years later stays quick. They parse bytes that came back from a DMS
+(anyone with write access there may have replaced them), so they are bounded: Word
+documents are streamed (a DOCX of millions of empty paragraphs costs a counter, not a
+tree), images are sized from their header before anything is decoded, and verify runs
+these checks in a capped worker process (:mod:`..runtime.sandbox`).
 """
 
 from __future__ import annotations
@@ -71,6 +75,9 @@ def inspect_file(path: Path, name: str, limits: Limits | None = None) -> Inspect
         return Inspection(kind, False, f"不是档案通用格式（{FORMAT_NAMES.get(kind, kind)}），无法确认可读", hazards)
     try:
         note, found = reader(path)
+    except MemoryError:
+        return Inspection(kind, False, f"{FORMAT_NAMES.get(kind, kind)} 检查时内存超出上限，已中止（可能是恶意构造的文件）",
+                          hazards)
     except Exception as exc:  # any reader failure is a usability finding, not a crash
         return Inspection(kind, False, f"{FORMAT_NAMES.get(kind, kind)} 无法打开：{_short(exc)}", hazards)
     hazards.extend(found)
@@ -97,11 +104,47 @@ def _ooxml_hazards(path: Path) -> list[str]:
     return sorted(set(found))
 
 
-def _read_docx(path: Path) -> tuple[str, list[str]]:
-    import docx
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
-    doc = docx.Document(str(path))
-    return f"Word 文档可打开（{len(doc.paragraphs)} 段，{len(doc.tables)} 个表格）", _ooxml_hazards(path)
+
+def _read_docx(path: Path) -> tuple[str, list[str]]:
+    """Open the main part and walk it once, streamed: paragraphs and tables are counted and
+    each element dropped as soon as it is seen (python-docx would build the whole tree:
+    8.5 GB for a 2 MB document of empty paragraphs)."""
+    from lxml import etree
+
+    hazards = _ooxml_hazards(path)
+    with zipfile.ZipFile(path) as zf:
+        main = _docx_main_part(zf)
+        paragraphs = tables = 0
+        with zf.open(main) as fh:
+            for _event, el in etree.iterparse(fh, events=("end",), resolve_entities=False, no_network=True,
+                                              huge_tree=False, load_dtd=False):
+                if el.tag == f"{_W}p":
+                    paragraphs += 1
+                elif el.tag == f"{_W}tbl":
+                    tables += 1
+                if el.getparent() is not None and el.tag in (f"{_W}p", f"{_W}tbl", f"{_W}sectPr"):
+                    el.clear(keep_tail=False)
+                    while el.getprevious() is not None:
+                        del el.getparent()[0]
+    return f"Word 文档可打开（{paragraphs} 段，{tables} 个表格）", hazards
+
+
+def _docx_main_part(zf: zipfile.ZipFile) -> str:
+    """The main document part named by the package (``word/document.xml`` normally)."""
+    import re as _re
+
+    names = set(zf.namelist())
+    if "[Content_Types].xml" in names:
+        types = zf.read("[Content_Types].xml")[:1 << 20].decode("utf-8", "replace")
+        m = _re.search(r'PartName="/([^"]+)"\s+ContentType="application/vnd\.openxmlformats-officedocument\.'
+                       r'wordprocessingml\.document\.main\+xml"', types)
+        if m and m.group(1) in names:
+            return m.group(1)
+    if "word/document.xml" in names:
+        return "word/document.xml"
+    raise ValueError("缺少 Word 正文部件（word/document.xml）")
 
 
 def _read_xlsx(path: Path) -> tuple[str, list[str]]:
@@ -189,13 +232,24 @@ def _read_ofd(path: Path) -> tuple[str, list[str]]:
     return "OFD 可打开", []
 
 
+#: Largest image (pixels) whose data verify decodes; the header says the size before a
+#: single pixel is decoded (a 0.9 MB PNG can declare 17000×17000 = 3 GB of pixels).
+MAX_IMAGE_PIXELS = 100_000_000
+
+
 def _read_image(path: Path) -> tuple[str, list[str]]:
     from PIL import Image
 
-    with Image.open(path) as im:
+    try:
+        im = Image.open(path)
+    except Image.DecompressionBombError:
+        raise ValueError("图片尺寸过大，超出可安全解码的上限，未解码") from None
+    with im:
+        w, h = im.size
+        if w * h > MAX_IMAGE_PIXELS:
+            raise ValueError(f"图片尺寸过大（{w}×{h}），超出可安全解码的上限，未解码")
         im.verify()
-        size = im.size
-    return f"图片可打开（{size[0]}×{size[1]}）", []
+    return f"图片可打开（{w}×{h}）", []
 
 
 _READERS = {
@@ -207,3 +261,48 @@ _READERS = {
     "ofd": _read_ofd,
     "image": _read_image,
 }
+
+
+@dataclass
+class MemberCheck:
+    """Usability, security and (for signed PDFs) signatures of one bundle member."""
+
+    inspection: Inspection
+    signatures: list = field(default_factory=list)  # list[signatures.SignatureResult]
+    signature_error: str = ""
+
+
+def check_member(path: Path, name: str, trust_roots: list | None = None) -> MemberCheck:
+    """Everything verify asks of one member's bytes (run in a capped worker, see
+    :func:`check_members`)."""
+    from .signatures import SignatureError, has_signatures, validate_pdf
+
+    ins = inspect_file(path, name.rsplit("/", 1)[-1])
+    out = MemberCheck(ins)
+    if ins.kind == "pdf" and ins.usable and has_signatures(path):
+        try:
+            out.signatures = validate_pdf(path, trust_roots)
+        except SignatureError as exc:
+            out.signature_error = str(exc)
+        except MemoryError:
+            out.signature_error = "签名检查时内存超出上限，已中止（可能是恶意构造的文件）"
+    return out
+
+
+def check_members(members: list[tuple[Path, str]], trust_roots: list | None = None, *,
+                  timeout: float | None = None):
+    """:func:`check_member` for each ``(path, name)``, in one capped worker process: a member
+    that exhausts the memory cap, overruns the time limit or crashes its parser becomes an
+    unusable member with the reason, and the next member gets a fresh worker. Yields
+    ``(path, name, MemberCheck)`` in order."""
+    from ..runtime.sandbox import CappedWorker, Overrun
+
+    limit = timeout if timeout is not None else Limits().timeout
+    with CappedWorker(limit) as worker:
+        for path, name in members:
+            try:
+                result = worker.call(check_member, path, name, trust_roots)
+            except Overrun as exc:
+                result = MemberCheck(Inspection("unknown", False, f"可用性检查{exc.reason}"))
+            yield path, name, result
+

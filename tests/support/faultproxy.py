@@ -13,6 +13,11 @@ rules, answers instead of the server or breaks the server's answer:
 - ``slow``: waits before answering;
 - ``norange``: forwards without the ``Range`` header (a server that ignores ranges);
 - ``stall``: sends part of the body and then hangs (for kill -9 tests).
+- ``flood``: a hostile server: sends the real body and then ``after_bytes`` more, with no
+  ``Content-Length`` (the body ends when the connection closes); records how much the
+  client took before it hung up (:attr:`ProxyRecord.sent`);
+- ``hook``: calls ``before(method, path)`` and then forwards (e.g. another client creates
+  the destination of a MOVE in between: a race the client must not lose a file to).
 
 Rules fire deterministically: on the first ``per_path`` matching requests of each path
 (independent of thread scheduling), on the first ``times`` matching requests, or at a
@@ -39,7 +44,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from .webdav_server import folder_url, fresh_loopback_host
+from .webdav_server import DavHosts, folder_url, fresh_loopback_host
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
               "content-length"}
@@ -59,6 +64,8 @@ class Fault:
     after_fraction: float | None = None
     #: slow: seconds to wait before forwarding; stall: seconds to hang.
     delay: float = 0.0
+    #: hook: called with (method, decoded path) before the request is forwarded.
+    before: Callable[[str, str], None] | None = None
 
 
 @dataclass
@@ -105,6 +112,8 @@ class ProxyRecord:
     status: int
     fault: str
     range: str
+    #: flood: body bytes the client accepted before closing the connection.
+    sent: int = 0
 
 
 class FaultProxy:
@@ -226,6 +235,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
+        if fault is not None and fault.kind == "hook" and fault.before is not None:
+            fault.before(method, path)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         if fault is not None and fault.kind == "norange":
             headers = {k: v for k, v in headers.items() if k.lower() not in ("range", "if-range")}
@@ -243,6 +254,9 @@ class _Handler(BaseHTTPRequestHandler):
             for k, v in resp.getheaders():
                 if k.lower() not in HOP_BY_HOP:
                     self.send_header(k, v)
+            if has_body and fault is not None and fault.kind == "flood":
+                self._flood(resp, fault, method, path, rng)
+                return
             if has_body:
                 self.send_header("Content-Length", length or "0")
             elif method != "HEAD":
@@ -286,6 +300,23 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             conn.close()
 
+    def _flood(self, resp: http.client.HTTPResponse, fault: Fault, method: str, path: str, rng: str) -> None:
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        rec = ProxyRecord(method, path, resp.status, "flood", rng)
+        self.owner.record(rec)
+        junk = b"\0" * (1 << 20)
+        try:
+            data = resp.read()
+            self.wfile.write(data)
+            rec.sent += len(data)
+            while rec.sent < len(data) + fault.after_bytes:
+                self.wfile.write(junk)
+                rec.sent += len(junk)
+        except OSError:
+            pass  # the client hung up: what we want
+
     def __getattr__(self, name: str) -> Callable[[], None]:
         if name.startswith("do_"):
             return self._handle
@@ -293,12 +324,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def fault_proxy_factory() -> Iterator[Callable[..., FaultProxy]]:
+def fault_proxy_factory(dav_hosts: DavHosts) -> Iterator[Callable[..., FaultProxy]]:
     proxies: list[FaultProxy] = []
 
     def make(upstream_base: str, rules: list[Rule] | None = None) -> FaultProxy:
         p = FaultProxy(upstream_base, rules)
         proxies.append(p)
+        dav_hosts.add(p.host)  # a relay of the test's own server: its credentials may pass
         return p
 
     yield make

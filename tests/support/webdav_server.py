@@ -204,13 +204,42 @@ class DavServer:
         self._thread.join(timeout=10)
 
 
+class DavHosts:
+    """The loopback hosts of this test's servers. ``DOSSIER_PASSWORD`` is sent only to the
+    hosts in ``DOSSIER_HOST``: once a test asks for credentials, DOSSIER_HOST names exactly
+    its own servers (and proxies in front of them), whenever they are started."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.hosts: list[str] = []
+        self.monkeypatch = monkeypatch
+        self.active = False
+
+    def add(self, host: str) -> None:
+        self.hosts.append(host)
+        self._sync()
+
+    def enable(self) -> None:
+        self.active = True
+        self._sync()
+
+    def _sync(self) -> None:
+        if self.active:
+            self.monkeypatch.setenv("DOSSIER_HOST", ",".join(self.hosts))
+
+
 @pytest.fixture
-def dav_server_factory() -> Iterator[Callable[..., DavServer]]:
+def dav_hosts(monkeypatch: pytest.MonkeyPatch) -> DavHosts:
+    return DavHosts(monkeypatch)
+
+
+@pytest.fixture
+def dav_server_factory(dav_hosts: DavHosts) -> Iterator[Callable[..., DavServer]]:
     servers: list[DavServer] = []
 
     def make(root: Path, users: dict[str, str] | None = None) -> DavServer:
         s = DavServer(root, users)
         servers.append(s)
+        dav_hosts.add(s.host)
         return s
 
     yield make
@@ -231,9 +260,12 @@ def dossier_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def dav_credentials(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+def dav_credentials(monkeypatch: pytest.MonkeyPatch, dav_hosts: DavHosts) -> tuple[str, str]:
+    """The test servers' user and password in DOSSIER_USER / DOSSIER_PASSWORD, bound (by
+    DOSSIER_HOST) to this test's servers only."""
     monkeypatch.setenv("DOSSIER_USER", DAV_USER)
     monkeypatch.setenv("DOSSIER_PASSWORD", DAV_PASSWORD)
+    dav_hosts.enable()
     return DAV_USER, DAV_PASSWORD
 
 

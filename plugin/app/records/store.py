@@ -61,13 +61,25 @@ drafts = Table(
     Column("source_etag", String(255), nullable=False, default=""),
     Column("handover_path", Text, nullable=False),
     Column("draft_name", Text, nullable=False),
+    #: SHA-256 of the draft bundle the 交接书 certifies: a signed copy is accepted only when
+    #: it names exactly this digest (app/signing/check.py).
+    Column("draft_sha256", String(64), nullable=False, default=""),
+    #: Digest of the draft's catalogue (each item's source and SHA-256): the final bundle must
+    #: hold exactly these documents (plus the signed 交接书) -- what the signers certified.
+    Column("content_digest", String(64), nullable=False, default=""),
     Column("cert_name", Text, nullable=False),
     Column("cert_key", String(255), nullable=False, default=""),
     Column("cert_etag", String(255), nullable=False, default=""),
     Column("meta", Text, nullable=False, default="{}"),
     Column("archival_code", String(255), nullable=False, default=""),
-    Column("status", String(16), nullable=False, index=True),  # awaiting archived superseded
+    #: awaiting (out for signature), confirm (signed validly, signer identity not verified:
+    #: waits for an archivist), archived, superseded (a newer draft of the folder exists)
+    Column("status", String(16), nullable=False, index=True),
     Column("case_id", Integer),
+    #: The signed check waiting for confirmation, and who confirmed it.
+    Column("confirm_check_id", Integer),
+    Column("confirmed_by", String(255), nullable=False, default=""),
+    Column("confirmed_at", Float),
     Column("created", Float, nullable=False),
     Column("archived_at", Float),
     Column("bundle_id", Integer),
@@ -205,6 +217,7 @@ def open_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        _private_file(url)
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
@@ -217,4 +230,43 @@ def open_engine(url: str) -> Engine:
             cur.close()
 
     metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+def _private_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600; SQLite gives its
+    -wal and -shm files the same mode)."""
+    import os
+
+    path = url.split("///", 1)[1] if "///" in url else ""
+    if not path or path == ":memory:" or "?" in path:
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.close(fd)
+        if os.stat(path).st_uid == os.getuid():
+            os.chmod(path, 0o600)
+    except OSError:
+        pass
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added to a table after a database was created are added to it (nullable or
+    with their default), so an existing data folder keeps working after an upgrade."""
+    from sqlalchemy import inspect, text
+
+    insp = inspect(engine)
+    for table in metadata.sorted_tables:
+        have = {c["name"] for c in insp.get_columns(table.name)}
+        for col in table.columns:
+            if col.name in have:
+                continue
+            ddl = col.type.compile(dialect=engine.dialect)
+            default = ""
+            if col.default is not None and getattr(col.default, "is_scalar", False):
+                value = col.default.arg
+                default = f" DEFAULT {int(value)}" if isinstance(value, bool | int) else f" DEFAULT '{value}'"
+            null = "" if col.nullable or default else " NULL"
+            with engine.begin() as c:
+                c.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{col.name}" {ddl}{default}{null}'))

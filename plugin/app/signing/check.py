@@ -3,10 +3,19 @@
 Checked with pyHanko on the PDF itself, whatever tool signed it (LibreSign, a desktop
 signer): every required role has a signature that is intact (the signed bytes hash to the
 signed digest), valid (the cryptography holds), covers the whole document (nothing but form
-filling or validation data was added after it, and the last one covers the entire file) and,
-when a root certificate is configured, is trusted (chains to that root). Chinese SM2/SM3
-signatures cannot be validated by pyHanko's stack; they are reported as "cannot verify here",
-never as a pass.
+filling or validation data was added after it, and the last one covers the entire file) and
+is trusted (chains to the configured root). Chinese SM2/SM3 signatures cannot be validated
+by pyHanko's stack; they are reported as "cannot verify here", never as a pass.
+
+Two more rules make a signature bind exactly what was signed:
+
+- the certificate names the SHA-256 of the draft bundle it certifies (in its first
+  revision, which every signature covers); a signed copy is accepted for a draft only when
+  that digest is the draft's, compared byte for byte — an old signed copy never passes for
+  a re-run's new draft;
+- without a configured trust root, valid signatures prove only that *someone* signed: the
+  result is "签名有效但签署人身份未核验" (:attr:`CertificateCheck.valid` but not
+  :attr:`~CertificateCheck.ok`), and archival waits for an archivist's confirmation.
 
 (``plugin/signatures.py`` — bundle-level signature verification — is another module's job;
 this module answers only the question the automatic archival needs.)
@@ -15,7 +24,9 @@ this module answers only the question the automatic archival needs.)
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -28,6 +39,9 @@ log = logging.getLogger("handover_dossier.app.signing.check")
 
 #: OIDs under 1.2.156.10197 are the Chinese national algorithms (SM2/SM3/SM4).
 _GM_PREFIX = "1.2.156.10197"
+#: How the certificate names its draft (certificate.render_certificate writes it).
+_DRAFT_DIGEST = re.compile(r"(?:^|\s)sha256:([0-9a-f]{64})(?:\s|$)")
+UNVERIFIED = "签名有效但签署人身份未核验"
 
 
 @dataclass
@@ -47,23 +61,37 @@ class SignatureInfo:
 
 @dataclass
 class CertificateCheck:
+    #: May be archived without anyone's confirmation: ``valid`` and the signers' identity
+    #: verified (every required signature chains to the configured root).
     ok: bool
     signatures: list[SignatureInfo] = field(default_factory=list)
     missing_roles: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     sha256: str = ""
+    #: Every required role signed, intact, valid, covering the document, for this draft.
+    valid: bool = False
+    #: The signers' certificates chain to the configured trust root.
+    identity_verified: bool = False
+    #: The draft digest the certificate names (from its first revision).
+    draft_sha256: str = ""
 
     @property
     def unsigned(self) -> bool:
         return not self.signatures
 
     @property
+    def needs_confirmation(self) -> bool:
+        """Signed validly, but who signed is not verified: an archivist must confirm."""
+        return self.valid and not self.identity_verified
+
+    @property
     def reason(self) -> str:
-        return "；".join(self.reasons)
+        return "；".join(self.reasons) or (UNVERIFIED if self.needs_confirmation else "")
 
     def as_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "sha256": self.sha256, "missing_roles": self.missing_roles, "reasons": self.reasons,
-                "signatures": [asdict(s) for s in self.signatures]}
+        return {"ok": self.ok, "valid": self.valid, "identity_verified": self.identity_verified,
+                "draft_sha256": self.draft_sha256, "sha256": self.sha256, "missing_roles": self.missing_roles,
+                "reasons": self.reasons, "signatures": [asdict(s) for s in self.signatures]}
 
 
 @contextmanager
@@ -107,14 +135,31 @@ def _uses_gm_algorithms(sig: Any) -> bool:
         return False
 
 
+def certified_draft(reader: Any) -> str:
+    """The draft SHA-256 named in the certificate's first revision ('' when none): the
+    revision we wrote, which every signature covers (a later revision could say anything)."""
+    try:
+        info = reader.get_historical_resolver(0).trailer_view["/Info"]
+        keywords = str(info.get("/Keywords", ""))
+    except Exception:
+        return ""
+    m = _DRAFT_DIGEST.search(keywords)
+    return m.group(1) if m else ""
+
+
 def check_certificate(
     pdf: str | Path,
     roles: tuple[SignerRole, ...],
     *,
     trust_root: Path | None = None,
     match: str = "field",
+    draft_sha256: str | None = None,
 ) -> CertificateCheck:
-    """Validate every signature in ``pdf`` and decide whether the certificate may be archived."""
+    """Validate every signature in ``pdf`` and decide whether the certificate may be archived.
+
+    ``draft_sha256``: the draft it must certify (the digest the certificate names must be
+    exactly this one); None only when no draft is at stake (tests of the signatures alone).
+    """
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import validate_pdf_signature
@@ -141,6 +186,13 @@ def check_certificate(
         result.reasons.append("交接书尚未签署（没有数字签名）")
         result.missing_roles = [r.label for r in roles]
         return result
+    result.draft_sha256 = certified_draft(reader)
+    if draft_sha256 is not None:
+        if not result.draft_sha256:
+            result.reasons.append("交接书中没有所附档案包草稿的 SHA-256，无法确认签署的是哪一版草稿")
+        elif not hmac.compare_digest(result.draft_sha256.encode("ascii"), draft_sha256.lower().encode("ascii")):
+            result.reasons.append(f"签署的交接书对应另一版档案包草稿（SHA-256 {result.draft_sha256[:16]}…），"
+                                  f"与当前草稿（{draft_sha256[:16]}…）不符，不能用于本草稿")
 
     # Signers' certificates need either non-repudiation or digitalSignature: LibreSign's and
     # typical personal signing certificates carry one or the other.
@@ -199,5 +251,7 @@ def check_certificate(
         result.missing_roles = [r.label for r in roles if r.field_name not in fields]
     if result.missing_roles:
         result.reasons.append("缺少有效签名：" + "、".join(result.missing_roles))
-    result.ok = not result.reasons
+    result.valid = not result.reasons
+    result.identity_verified = result.valid and root is not None and all(s.trusted for s in good)
+    result.ok = result.valid and result.identity_verified
     return result
