@@ -483,6 +483,8 @@ class OcrResult:
     #: Pages read (indexes) and the skew corrected on each (degrees).
     pages: list[int]
     angles: list[float]
+    #: Pages (frames) in the file.
+    total: int = 1
 
 
 def ocr_images(images: list[tuple[int, object]], limits: Limits) -> OcrResult:
@@ -613,15 +615,17 @@ def ocr_image(path: Path, limits: Limits) -> OcrResult:
             if target < 0.95:
                 frame = frame.resize((max(1, int(frame.width * target)), max(1, int(frame.height * target))))
             images.append((i, frame))
-    return ocr_images(images, limits)
+    res = ocr_images(images, limits)
+    res.total = n
+    return res
 
 
 def read_image(path: Path, limits: Limits) -> Extracted:
     """Reader for image files: OCR when available, else classified by name for review."""
     out = Extracted(format="image", pages=1)
     try:
-        out.pages = image_pages(path)
         res = ocr_image(path, limits)
+        out.pages = res.total
     except OcrUnavailable as exc:
         out.needs_review = True
         out.notes.append(f"图片文件，{exc.reason}，按文件名归类")
