@@ -10,7 +10,10 @@ keep-alive pooling) so that the server-facing rules live in one place:
 - 401: never retried (repeated failures feed the server's brute-force throttle):
   :class:`AuthenticationError` telling the user to check the (app) password;
 - 507: :class:`QuotaExceededError`;
-- anything else is returned to the caller, which knows what a 404 means for it.
+- anything else is returned to the caller, which knows what a 404 means for it;
+- no answer is read into memory beyond :data:`MAX_BODY` (listings, error pages): a hostile
+  server cannot exhaust memory with an endless body (documents are streamed to disk and
+  cut off at their listed size by the fetch stage).
 
 No message ever contains a password: every text goes through :func:`credentials.scrub`.
 """
@@ -131,7 +134,33 @@ def is_maintenance(resp: requests.Response) -> bool:
     return resp.status_code == 503 and "ServerMaintenanceMode" in _text(resp)
 
 
+#: Longest answer read into memory (a PROPFIND of a folder of 10,000 files is ~10 MB).
+MAX_BODY = 64 << 20
+
+
+class ResponseTooLarge(ConnectorError):
+    """The server's answer exceeded :data:`MAX_BODY` (message in Chinese)."""
+
+
+def read_bounded(resp: requests.Response, limit: int | None = None) -> None:
+    """Read a streamed answer into ``resp.content``, refusing more than ``limit`` bytes
+    (default :data:`MAX_BODY`)."""
+    limit = MAX_BODY if limit is None else limit
+    parts: list[bytes] = []
+    n = 0
+    for chunk in resp.iter_content(1 << 16):
+        n += len(chunk)
+        if n > limit:
+            resp.close()
+            raise ResponseTooLarge(f"服务器的回复过大（超过 {limit >> 20} MB），已中止：{redact(resp.url)}")
+        parts.append(chunk)
+    resp._content = b"".join(parts)
+    resp._content_consumed = True
+
+
 def _text(resp: requests.Response, limit: int = 4096) -> str:
+    if not getattr(resp, "_content_consumed", True):
+        _drain(resp)  # a streamed error answer: its first megabyte is enough to explain it
     try:
         return resp.content[:limit].decode("utf-8", "replace")
     except Exception:  # diagnostics only
@@ -251,10 +280,16 @@ class HttpSession:
         while True:
             data = body() if callable(body) else body
             try:
+                # Always streamed: a body is read only as far as it may go (read_bounded).
                 resp = self.session.request(
-                    method, url, headers=headers, data=data, stream=stream, timeout=policy.timeout,
+                    method, url, headers=headers, data=data, stream=True, timeout=policy.timeout,
                     allow_redirects=False, proxies=self._proxies_for(url),
                 )
+                if not stream:
+                    read_bounded(resp)
+            except ResponseTooLarge:
+                _close(data)
+                raise
             except _TRANSIENT as exc:
                 _close(data)
                 if attempt + 1 >= policy.attempts:
@@ -306,9 +341,20 @@ def _close(data: Any) -> None:
             pass
 
 
-def _drain(resp: requests.Response) -> None:
+def _drain(resp: requests.Response, keep: int = 1 << 20) -> None:
+    """Read (at most ``keep`` bytes of) an answer we will not use, keep them as its content
+    for messages, and close it."""
     try:
-        _ = resp.content
+        if not getattr(resp, "_content_consumed", True):
+            parts: list[bytes] = []
+            n = 0
+            for chunk in resp.iter_content(1 << 16):
+                parts.append(chunk)
+                n += len(chunk)
+                if n >= keep:
+                    break
+            resp._content = b"".join(parts)[:keep]
+            resp._content_consumed = True
     except Exception:  # a broken error body must not hide the status
         pass
     resp.close()

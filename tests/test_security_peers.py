@@ -176,3 +176,21 @@ def test_the_batch_queue_runs_only_signed_assemble_jobs(redis_url, tmp_path: Pat
     assert "函数不是档案包任务" in reasons["evil-1"]
     assert "签名无效" in reasons["evil-2"] and "签名无效" in reasons["evil-3"]
     assert json.loads(json.dumps(reasons))  # plain text, nothing unpickled
+
+
+def test_an_endless_listing_is_cut_off(dav_server, dav_credentials, fault_proxy_factory, tmp_path: Path,
+                                       monkeypatch) -> None:
+    """A hostile server answering a PROPFIND with an endless body: requests would have read
+    all of it into memory; now no answer is read beyond MAX_BODY (64 MB; 1 MB here)."""
+    import handover_dossier.connectors.http as http
+    from handover_dossier.connectors import ConnectorError
+    from handover_dossier.pipeline import AssembleError
+
+    monkeypatch.setattr(http, "MAX_BODY", 1 << 20)
+    (dav_server.root / "src").mkdir()
+    write_txt(dav_server.root / "src" / "说明.txt", "说明", ["交接说明。"])
+    proxy = fault_proxy_factory(dav_server.base, [Rule(Fault("flood", after_bytes=100 << 20), method="PROPFIND")])
+    with pytest.raises((AssembleError, ConnectorError), match="回复过大"):
+        assemble(proxy.url("src"), tmp_path / "out.zip")
+    assert proxy.injected("flood") and all(r.sent < 32 << 20 for r in proxy.injected("flood"))
+    assert not (tmp_path / "out.zip").exists()

@@ -121,7 +121,8 @@ class NextcloudClient:
             # to wherever the Location header points.
             r = self.session.request(method, self.base + path, params=query, headers=headers,
                                      data=None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode(),
-                                     timeout=self.timeout, allow_redirects=False)
+                                     timeout=self.timeout, allow_redirects=False, stream=True)
+            self._read(r)
         except requests.RequestException as exc:
             raise NextcloudError(f"无法连接 Nextcloud：{type(exc).__name__}") from None
         if 300 <= r.status_code < 400:
@@ -144,6 +145,20 @@ class NextcloudClient:
             raise NextcloudError(f"Nextcloud 返回错误：HTTP {r.status_code}" + (f"，{message}" if message else ""),
                                  r.status_code, statuscode)
         return OcsResult(r.status_code, statuscode, data)
+
+    #: Longest OCS answer read (they are a few kilobytes).
+    MAX_ANSWER = 8 << 20
+
+    def _read(self, r: requests.Response) -> None:
+        parts, n = [], 0
+        for chunk in r.iter_content(1 << 16):
+            n += len(chunk)
+            if n > self.MAX_ANSWER:
+                r.close()
+                raise NextcloudError(f"Nextcloud 的回复过大（超过 {self.MAX_ANSWER >> 20} MB），已中止", r.status_code)
+            parts.append(chunk)
+        r._content = b"".join(parts)
+        r._content_consumed = True
 
     # -- users -------------------------------------------------------------------------
     def user_groups(self, user: str) -> list[str]:

@@ -48,6 +48,8 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+#: Largest request body accepted (a Files-menu click on many folders is a few kilobytes).
+MAX_REQUEST_BODY = 4 << 20
 #: What AppAPI calls without its headers, and a standalone login does not cover either.
 OPEN_PATHS = {("GET", "/heartbeat")}
 
@@ -94,6 +96,11 @@ class Guard:
             await send(message)
 
         scope.setdefault("state", {})["csrf"] = self.csrf_token
+        declared = next((v for k, v in scope["headers"] if k.lower() == b"content-length"), b"")
+        if declared.isdigit() and int(declared) > MAX_REQUEST_BODY:
+            await _answer(send_with_headers, 413, f"请求内容过大（超过 {MAX_REQUEST_BODY >> 20} MB）", [])
+            return
+        receive = _bounded(receive, MAX_REQUEST_BODY)
         if not self.settings.exapp:
             refusal = self.standalone_refusal(scope)
             if refusal is not None:
@@ -147,6 +154,23 @@ class Guard:
         """A form post carries this server's CSRF token (standalone; ExApp forms go through
         Nextcloud's session, whose cookies are SameSite)."""
         return self.settings.exapp or hmac.compare_digest(form.get("csrf", "").encode(), self.csrf_token.encode())
+
+
+def _bounded(receive: Any, limit: int) -> Any:
+    """``receive`` that ends the request (as a disconnect) once a body without a declared
+    length goes past ``limit`` bytes."""
+    seen = 0
+
+    async def wrapped() -> dict:
+        nonlocal seen
+        message = await receive()
+        if message.get("type") == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                return {"type": "http.disconnect"}
+        return message
+
+    return wrapped
 
 
 def _hostname(host: str) -> str:
