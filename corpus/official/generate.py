@@ -34,7 +34,7 @@ import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -70,6 +70,9 @@ CODE_TITLES = {
     "C6": "{year}年度财务收支情况", "D1": "预算外资金管理情况", "D2": "账外资金清理情况", "D3": "债权债务情况",
     "D4": "固定资产管理情况", "E1": "未尽事宜", "F1": "有关事项", "P1": "任期经济责任审计情况",
 }
+
+#: What an attachment promulgated by a notice (印发通知) of each code is called.
+PLAN_TITLES = {"A3": "工作规则", "B1": "领导班子任期目标责任书", "A1": "内设机构和职责分工方案"}
 
 # GB/T 9704 kinds -> the heldout codes whose bodies fit them
 _KIND_CODES = {
@@ -243,7 +246,7 @@ def make_doc(rng: random.Random, kind: str, bodies: dict[str, list]) -> Doc:
                 plan = src_title
             else:
                 plan = f"{doc_year}年{rng.choice(['重点工作任务分工方案', '工作要点', '工作实施方案', '工作计划'])}" \
-                    if code == "C1" else f"{organ}{rng.choice(['工作规则', '管理办法', '实施方案'])}"
+                    if code == "C1" else f"{organ}{PLAN_TITLES.get(code, '工作规则')}"
             title = f"{organs[0] if rng.random() < 0.6 else ''}关于印发《{plan}》的通知"
             d.annex_title = plan
             d.annex_body = src_body
@@ -361,6 +364,8 @@ def make_doc(rng: random.Random, kind: str, bodies: dict[str, list]) -> Doc:
 # --------------------------------------------------------------------------- DOCX
 
 _RED = "E60000"
+#: Document and file dates of the generated files (their content dates are in the text).
+_FIXED_TIME = datetime(2024, 1, 1, 9, 0, 0)
 
 
 def write_docx(d: Doc, out: Path, rng: random.Random, *, style: str) -> None:
@@ -515,10 +520,15 @@ def write_docx(d: Doc, out: Path, rng: random.Random, *, style: str) -> None:
     cp = doc.core_properties
     cp.title = rng.choice(["", "", d.labels["题名"], (d.mark[0] + d.mark_suffix) if d.mark else ""])
     cp.author = rng.choice(["", "Administrator", "user"])
+    cp.created = cp.modified = _FIXED_TIME  # byte-for-byte the same on every run
     buf = io.BytesIO()
     doc.save(buf)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(buf.getvalue())
+    sys.path.insert(0, str(ROOT / "plugin"))
+    from handover_dossier.samplecorpus.docgen import normalize_zip
+
+    normalize_zip(out, _FIXED_TIME)
 
 
 def set_docx_pages(path: Path, pages: int) -> None:
@@ -797,7 +807,8 @@ def scan_pages(pdf: Path, rng: random.Random, dpi: int = 200, color: bool = True
 def save_scan(images: list, out: Path, fmt: str, rng: random.Random) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "pdf":  # image-only PDF, JPEG inside, as copiers make them
-        images[0].save(out, "PDF", resolution=150.0, save_all=True, append_images=images[1:], quality=45)
+        images[0].save(out, "PDF", resolution=150.0, save_all=True, append_images=images[1:], quality=45,
+                       creationDate=_FIXED_TIME.timetuple(), modDate=_FIXED_TIME.timetuple())
     elif fmt == "tif":  # bilevel CCITT G4, multi-page
         bw = [im.convert("L").point(lambda v: 255 if v > 150 else 0).convert("1") for im in images]
         bw[0].save(out, "TIFF", compression="group4", save_all=True, append_images=bw[1:], dpi=(200, 200))
